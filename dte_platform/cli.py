@@ -1,0 +1,157 @@
+"""``dte``: the platform headless. ``dte run`` materializes a project, ``dte contracts lint``
+checks contract files, ``dte demo generate`` writes the demo landing data."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dte_platform.errors import DefinitionError
+from dte_platform.settings import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dte", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="materialize assets headless and print a summary")
+    run.add_argument(
+        "--project", type=Path, help="project folder (default: DTE_PROJECT_DIR or the current folder)"
+    )
+    run.add_argument(
+        "--select",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="asset key or glob, e.g. sources/shop/orders or 'sources/shop/*' (repeatable)",
+    )
+    run.add_argument(
+        "--partition",
+        action="append",
+        default=[],
+        metavar="DAY",
+        help="YYYY-MM-DD, or START...END for a range (repeatable); default: every day with landing data",
+    )
+    contracts = sub.add_parser("contracts", help="contract tooling").add_subparsers(
+        dest="action", required=True
+    )
+    lint = contracts.add_parser("lint", help="validate and compile contract files; non-zero exit on errors")
+    lint.add_argument("paths", nargs="+", type=Path)
+    demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="action", required=True)
+    demo.add_parser("generate", help="write the demo landing data (see --help)", add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["demo", "generate"]:
+        from dte_platform.demo.__main__ import main as generate
+
+        return generate(argv[2:])
+    args = _parser().parse_args(argv)
+    console = Console() if sys.stdout.isatty() else Console(width=200)
+    try:
+        if args.command == "run":
+            return _run(args, console)
+        return _lint(args.paths, console)
+    except DefinitionError as exc:
+        console.print(f"[red]definition error[/red] {exc}", highlight=False)
+        return 2
+
+
+def _expand_partitions(values: Sequence[str]) -> list[str]:
+    import datetime as dt
+
+    days: list[str] = []
+    for value in values:
+        start, sep, end = value.partition("...")
+        if not sep:
+            days.append(dt.date.fromisoformat(value).isoformat())
+            continue
+        first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+        days.extend((first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1))
+    return days
+
+
+def _run(args: argparse.Namespace, console: Console) -> int:
+    from dte_platform.orchestration.headless import instance_for_run, plan, run_all
+
+    settings = (
+        Settings.from_env(args.project or Path.cwd())
+        if not args.project
+        else Settings.for_project(args.project)
+    )
+    days = plan(settings, args.select, _expand_partitions(args.partition))
+    if not days:
+        console.print("nothing to run: no landing data for the selection")
+        return 1
+    instance = instance_for_run(os.environ.get("DAGSTER_HOME"))
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(f"materializing {sum(map(len, days.values()))} partitions", total=len(days))
+        outcomes = run_all(settings, instance, days, on_day=lambda _: progress.advance(task))
+    console.print(_summary(outcomes))
+    failed = [o for o in outcomes if not o.ok]
+    console.print(
+        f"{len(outcomes) - len(failed)} ok, {len(failed)} failed (warehouse: {settings.warehouse_path})",
+        highlight=False,
+    )
+    return 1 if failed else 0
+
+
+def _summary(outcomes: list) -> Table:
+    table = Table(title="dte run")
+    for name in ("asset", "partition", "rows in", "loaded", "quarantined", "failed checks"):
+        table.add_column(name, justify="right" if name[0] in "rlq" else "left")
+    for o in outcomes:
+        failed = ", ".join([*o.failed_errors, *(f"{w} (warn)" for w in o.failed_warnings)])
+        table.add_row(
+            o.asset,
+            o.partition,
+            str(o.rows.get("rows_in", "-")),
+            str(o.rows.get("rows_loaded", "-")),
+            str(o.rows.get("rows_quarantined", "-")),
+            o.error or failed or "-",
+        )
+    return table
+
+
+def _lint(paths: Sequence[Path], console: Console) -> int:
+    from dte_platform.compiler import compile_contract
+    from dte_platform.contracts import discover_contracts, load_contract
+
+    files = [f for p in paths for f in (discover_contracts(p) if p.is_dir() else [p])]
+    errors = 0
+    for file in files:
+        try:
+            compiled = compile_contract(load_contract(file, _contracts_root(file)))
+        except DefinitionError as exc:
+            errors += 1
+            console.print(f"[red]✗[/red] {exc}", highlight=False)
+            continue
+        rules = sum(len(c.rules) for c in compiled)
+        console.print(
+            f"[green]✓[/green] {file}: {len(compiled)} dataset(s), {rules} rule(s)", highlight=False
+        )
+        for note in dict.fromkeys(n for c in compiled for n in c.notes):
+            console.print(f"    not enforced: {note}", highlight=False)
+    console.print(f"{len(files)} contract(s), {errors} with errors")
+    return 1 if errors or not files else 0
+
+
+def _contracts_root(file: Path) -> Path | None:
+    """The ``assets`` folder above a contract, if any: it gives the contract its layer."""
+    for parent in file.resolve().parents:
+        if parent.name == "assets":
+            return parent
+    return None
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,471 @@
+"""Contract -> :class:`CompiledDataset`: column storage types plus the engine-neutral rule list.
+
+Pure: takes a loaded contract, returns values. Everything declared but not executed becomes a
+"not enforced" note; nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from dte_platform.compiler.rules import (
+    OPERATORS,
+    ColumnType,
+    CompiledDataset,
+    Rule,
+    Scope,
+    Severity,
+    Threshold,
+)
+from dte_platform.compiler.types import java_to_strptime, storage_type
+from dte_platform.contracts.model import Column, Contract, Dataset, QualitySpec, SlaProperty
+from dte_platform.errors import DefinitionError
+from dte_platform.settings import DEFAULT_SENSITIVE_CLASSES
+
+LIBRARY_METRICS = ("nullValues", "missingValues", "invalidValues", "duplicateValues", "rowCount")
+FORMATS = {
+    "email": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+    "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    "uri": r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$",
+    "ipv4": r"^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])$",
+    "ipv6": r"^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$",
+    "hostname": r"^[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
+    r"(\.[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*$",
+}
+_BOUNDS = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}
+_KNOWN_OPTIONS = {*_BOUNDS, "pattern", "minLength", "maxLength", "format", "multipleOf"}
+#: ODCS integer formats (Rust integer types) -> the value range they allow
+INTEGER_FORMATS = {
+    f"{sign}{bits}": ((-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if sign == "i" else (0, 2**bits - 1))
+    for sign in "iu"
+    for bits in (8, 16, 32, 64)
+}
+_UNITS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "seconds": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "minutes": 60,
+    "h": 3600,
+    "hr": 3600,
+    "hour": 3600,
+    "hours": 3600,
+    "d": 86400,
+    "day": 86400,
+    "days": 86400,
+    "w": 604800,
+    "week": 604800,
+    "weeks": 604800,
+    "y": 31536000,
+    "yr": 31536000,
+    "year": 31536000,
+    "years": 31536000,
+}
+FRESHNESS_PROPERTIES = ("latency", "freshness")
+
+
+def compile_dataset(
+    contract: Contract, dataset: Dataset, sensitive_classes: Iterable[str] = DEFAULT_SENSITIVE_CLASSES
+) -> CompiledDataset:
+    sensitive = {s.lower() for s in sensitive_classes}
+    builder = b = _RuleBuilder(contract)
+    try:
+        columns = tuple(_column_type(c, sensitive) for c in dataset.columns)
+    except DefinitionError as exc:
+        raise b.fail(exc.field, exc.message) from exc
+    for column, ctype in zip(dataset.columns, columns, strict=True):
+        _column_rules(builder, dataset, column, ctype)
+    _key_rules(builder, dataset)
+    for spec in dataset.quality:
+        _quality_rule(builder, dataset, None, spec)
+    _freshness_rule(builder, contract, dataset)
+    if dataset.dte.source is not None:
+        _ingest_rules(builder, dataset)
+    notes = [*contract.ignored, *dataset.ignored, *(n for c in dataset.columns for n in c.ignored)]
+    notes.extend(_sla_notes(contract))
+    return CompiledDataset(
+        layer=contract.layer,
+        domain=contract.domain,
+        name=dataset.name,
+        columns=columns,
+        rules=tuple(builder.rules),
+        notes=tuple(dict.fromkeys([*notes, *builder.notes])),
+        primary_key=dataset.primary_key,
+    )
+
+
+def compile_contract(
+    contract: Contract, sensitive_classes: Iterable[str] = DEFAULT_SENSITIVE_CLASSES
+) -> list[CompiledDataset]:
+    return [compile_dataset(contract, d, sensitive_classes) for d in contract.datasets]
+
+
+def _column_type(column: Column, sensitive: set[str]) -> ColumnType:
+    stype = storage_type(column.logical_type, column.physical_type)
+    fmt = column.options.get("format")
+    temporal = stype.parser in {"date", "timestamp", "time"} and isinstance(fmt, str)
+    return ColumnType(
+        strptime=java_to_strptime(fmt, column.path) if temporal else None,
+        name=column.name,
+        source_name=column.physical_name,
+        duckdb_type=stype.duckdb_type,
+        parser=stype.parser,
+        sensitive=(column.classification or "").lower() in sensitive,
+        nested=column.logical_type in {"object", "array"},
+    )
+
+
+class _RuleBuilder:
+    """Collects rules, keeps ids unique and stable, and gathers "not enforced" notes."""
+
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
+        self.rules: list[Rule] = []
+        self.notes: list[str] = []
+        self._ids: set[str] = set()
+
+    def add(self, rule_id: str, **fields: Any) -> None:
+        base = _identifier(rule_id)
+        unique, n = base, 2
+        while unique in self._ids:
+            unique, n = f"{base}_{n}", n + 1
+        self._ids.add(unique)
+        self.rules.append(Rule(id=unique, **fields))
+
+    def fail(self, field: str, message: str) -> DefinitionError:
+        return DefinitionError(self.contract.file, field, message)
+
+
+def _identifier(text: str) -> str:
+    snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", text)
+    return re.sub(r"[^A-Za-z0-9_]+", "_", snake).strip("_").lower() or "rule"
+
+
+def _column_rules(b: _RuleBuilder, dataset: Dataset, column: Column, ctype: ColumnType) -> None:
+    name, path = column.name, column.path
+    if column.required:
+        b.add(
+            f"{name}__required",
+            kind="required",
+            scope=Scope.ROW,
+            severity=Severity.ERROR,
+            description=f"{name} is required (not null)",
+            source=f"{path}.required",
+            columns=(name,),
+        )
+    typed_source = dataset.dte.source is not None and dataset.dte.source.format != "csv"
+    if ctype.parser != "text" or (typed_source and not ctype.nested):
+        b.add(
+            f"{name}__type",
+            kind="type",
+            scope=Scope.ROW,
+            severity=Severity.ERROR,
+            description=f"{name} parses as {ctype.duckdb_type}",
+            source=f"{path}.logicalType",
+            columns=(name,),
+            params={"duckdb_type": ctype.duckdb_type},
+        )
+    max_length = storage_type(column.logical_type, column.physical_type).max_length
+    options = dict(column.options)
+    if max_length is not None and "maxLength" not in options:
+        options["maxLength"] = max_length
+    for key, value in options.items():
+        _option_rule(b, column, ctype, key, value)
+    for spec in column.quality:
+        _quality_rule(b, dataset, column, spec)
+
+
+def _option_rule(b: _RuleBuilder, column: Column, ctype: ColumnType, key: str, value: Any) -> None:
+    name, where = column.name, f"{column.path}.logicalTypeOptions.{key}"
+    if key not in _KNOWN_OPTIONS:
+        b.notes.append(f"{where}: not enforced")
+        return
+    if key in _BOUNDS:
+        _bound_rule(b, column, ctype, key, value, where)
+    elif key == "pattern":
+        _check_regex(b, where, value)
+        b.add(
+            f"{name}__pattern",
+            kind="pattern",
+            scope=Scope.ROW,
+            severity=Severity.ERROR,
+            description=f"{name} matches {value}",
+            source=where,
+            columns=(name,),
+            params={"pattern": value},
+        )
+    elif key == "multipleOf":
+        if ctype.parser not in {"integer", "float", "decimal"}:
+            raise b.fail(where, f"multipleOf needs a numeric column, {name} is {ctype.duckdb_type}")
+        b.add(
+            f"{name}__multiple_of",
+            kind="multiple",
+            scope=Scope.ROW,
+            severity=Severity.ERROR,
+            description=f"{name} is a multiple of {value}",
+            source=where,
+            columns=(name,),
+            params={"value": value},
+        )
+    elif key == "format":
+        _format_rule(b, column, ctype, value, where)
+    elif key in {"minLength", "maxLength"}:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise b.fail(where, f"must be a non-negative integer, got {value!r}")
+        op = ">=" if key == "minLength" else "<="
+        b.add(
+            f"{name}__{_identifier(key)}",
+            kind="length",
+            scope=Scope.ROW,
+            severity=Severity.ERROR,
+            description=f"length of {name} {op} {value}",
+            source=where,
+            columns=(name,),
+            params={"op": op, "value": value},
+        )
+
+
+def _format_rule(b: _RuleBuilder, column: Column, ctype: ColumnType, value: Any, where: str) -> None:
+    """String formats are patterns, integer formats are ranges; temporal formats shape the parser."""
+    name = column.name
+    if ctype.parser == "text" and value in FORMATS:
+        b.add(
+            f"{name}__format",
+            kind="pattern",
+            scope=Scope.ROW,
+            severity=Severity.ERROR,
+            description=f"{name} is a valid {value}",
+            source=where,
+            columns=(name,),
+            params={"pattern": FORMATS[value], "format": value},
+        )
+    elif ctype.parser == "integer" and value in INTEGER_FORMATS:
+        low, high = INTEGER_FORMATS[value]
+        b.add(
+            f"{name}__format",
+            kind="range",
+            scope=Scope.ROW,
+            severity=Severity.ERROR,
+            description=f"{name} fits {value} ({low}..{high})",
+            source=where,
+            columns=(name,),
+            params={"low": low, "high": high},
+        )
+    elif ctype.parser not in {"date", "timestamp", "time"}:  # temporal formats are used by the parser
+        b.notes.append(f"{where}: format {value!r} not enforced")
+
+
+def _bound_rule(b: _RuleBuilder, column: Column, ctype: ColumnType, key: str, value: Any, where: str) -> None:
+    op = _BOUNDS[key]
+    if ctype.parser in {"integer", "float", "decimal"} and not isinstance(value, int | float):
+        raise b.fail(where, f"must be a number for a {ctype.duckdb_type} column, got {value!r}")
+    if ctype.parser == "text":
+        raise b.fail(where, f"{key} needs a numeric or temporal column, {column.name} is text")
+    b.add(
+        f"{column.name}__{_identifier(key)}",
+        kind="bound",
+        scope=Scope.ROW,
+        severity=Severity.ERROR,
+        description=f"{column.name} {op} {value}",
+        source=where,
+        columns=(column.name,),
+        params={"op": op, "value": value, "duckdb_type": ctype.duckdb_type},
+    )
+
+
+def _check_regex(b: _RuleBuilder, where: str, pattern: Any) -> None:
+    if not isinstance(pattern, str):
+        raise b.fail(where, "a pattern must be a string")
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise b.fail(where, f"invalid regular expression: {exc}") from exc
+
+
+def _key_rules(b: _RuleBuilder, dataset: Dataset) -> None:
+    key = dataset.primary_key
+    uniques: list[tuple[str, tuple[str, ...], str]] = [
+        (f"{c.name}__unique", (c.name,), f"{c.path}.unique") for c in dataset.columns if c.unique
+    ]
+    if key:
+        uniques = [u for u in uniques if u[1] != key]
+        uniques.insert(0, ("primary_key", key, f"{dataset.path}.properties.{key[0]}.primaryKey"))
+    for rule_id, columns, where in uniques:
+        label = ", ".join(columns)
+        b.add(
+            rule_id,
+            kind="unique",
+            scope=Scope.ROW,
+            severity=Severity.ERROR,
+            description=f"({label}) unique within the partition; later duplicates are quarantined",
+            source=where,
+            columns=columns,
+        )
+        b.add(
+            f"{rule_id}_across_partitions",
+            kind="unique_across",
+            scope=Scope.DATASET,
+            severity=Severity.ERROR,
+            description=f"({label}) unique across partitions",
+            source=where,
+            columns=columns,
+        )
+
+
+def _quality_rule(b: _RuleBuilder, dataset: Dataset, column: Column | None, spec: QualitySpec) -> None:
+    q = spec.spec
+    kind = q.get("type") or ("library" if "metric" in q or "rule" in q else "text")
+    if kind in {"text", "custom"}:
+        b.notes.append(f"{spec.path}: quality type {kind!r} not enforced")
+        return
+    threshold = _threshold(b, spec)
+    severity = Severity.parse(q.get("severity"))
+    prefix = f"{column.name}__" if column else ""
+    label = q.get("id") or q.get("name")
+    if kind == "sql":
+        b.add(
+            label or f"{prefix}sql",
+            kind="sql",
+            scope=Scope.DATASET,
+            severity=severity,
+            description=q.get("description") or f"SQL {threshold.describe()}",
+            source=spec.path,
+            columns=(column.name,) if column else (),
+            params={"query": q["query"]},
+            threshold=threshold,
+        )
+        return
+    metric = q.get("metric") or q.get("rule")
+    if metric not in LIBRARY_METRICS:
+        b.notes.append(f"{spec.path}: metric {metric!r} not enforced")
+        return
+    _metric_rule(
+        b, dataset, column, spec, str(metric), threshold, severity, prefix + _identifier(metric), label
+    )
+
+
+def _metric_rule(
+    b: _RuleBuilder,
+    dataset: Dataset,
+    column: Column | None,
+    spec: QualitySpec,
+    metric: str,
+    threshold: Threshold,
+    severity: Severity,
+    default_id: str,
+    label: Any,
+) -> None:
+    q = spec.spec
+    arguments = dict(q.get("arguments") or {})
+    unit = str(q.get("unit") or "rows").lower()
+    if unit not in {"rows", "percent"}:
+        raise b.fail(f"{spec.path}.unit", f"unit must be rows or percent, got {unit!r}")
+    columns: tuple[str, ...] = (column.name,) if column else ()
+    if metric == "duplicateValues" and not column:
+        columns = tuple(arguments.get("properties") or ())
+        for name in columns:
+            if dataset.column(name) is None:
+                raise b.fail(f"{spec.path}.arguments.properties", f"unknown property {name!r}")
+    if metric in {"nullValues", "missingValues", "invalidValues"} and not column:
+        raise b.fail(spec.path, f"{metric} belongs to a property's quality list")
+    if metric == "invalidValues" and "validValues" not in arguments and "pattern" not in arguments:
+        raise b.fail(f"{spec.path}.arguments", "invalidValues needs validValues or pattern")
+    if "pattern" in arguments:
+        _check_regex(b, f"{spec.path}.arguments.pattern", arguments["pattern"])
+    target = f"{column.name} " if column else ""
+    b.add(
+        label or default_id,
+        kind="metric",
+        scope=Scope.DATASET,
+        severity=severity,
+        description=q.get("description") or f"{metric} of {target}{threshold.describe()} {unit}".strip(),
+        source=spec.path,
+        columns=columns,
+        params={"metric": metric, "unit": unit, "arguments": arguments},
+        threshold=threshold,
+    )
+
+
+def _threshold(b: _RuleBuilder, spec: QualitySpec) -> Threshold:
+    present = [op for op in OPERATORS if op in spec.spec]
+    if len(present) != 1:
+        raise b.fail(spec.path, f"needs exactly one of {', '.join(OPERATORS)}")
+    operand = spec.spec[present[0]]
+    numeric = isinstance(operand, int | float) and not isinstance(operand, bool)
+    if present[0].endswith("Between"):
+        numeric = isinstance(operand, list) and len(operand) == 2 and operand[0] <= operand[1]
+    if not numeric:
+        raise b.fail(f"{spec.path}.{present[0]}", f"must be a number (or [low, high]), got {operand!r}")
+    return Threshold(present[0], operand)
+
+
+def _freshness_rule(b: _RuleBuilder, contract: Contract, dataset: Dataset) -> None:
+    for sla in contract.sla:
+        if sla.property not in FRESHNESS_PROPERTIES:
+            continue
+        column = _element_column(sla, dataset)
+        if column is None:
+            continue
+        seconds = _duration_seconds(b, sla)
+        b.add(
+            "freshness",
+            kind="freshness",
+            scope=Scope.DATASET,
+            severity=Severity.parse(dataset.dte.freshness_severity),
+            description=f"newest {column} at most {sla.value} {sla.unit or 'd'} old",
+            source=sla.path,
+            columns=(column,),
+            params={"max_age_seconds": seconds},
+        )
+        return
+
+
+def _element_column(sla: SlaProperty, dataset: Dataset) -> str | None:
+    if not sla.element:
+        return None
+    first = sla.element.split(",")[0].strip()
+    table, _, column = first.rpartition(".")
+    if table and table not in {dataset.name, dataset.physical_name}:
+        return None
+    return column if dataset.column(column) else None
+
+
+def _duration_seconds(b: _RuleBuilder, sla: SlaProperty) -> int:
+    unit = (sla.unit or "d").lower()
+    if unit not in _UNITS or not isinstance(sla.value, int | float) or isinstance(sla.value, bool):
+        raise b.fail(sla.path, f"needs a numeric value and a time unit, got {sla.value!r} {unit!r}")
+    return int(sla.value * _UNITS[unit])
+
+
+def _sla_notes(contract: Contract) -> Iterator[str]:
+    datasets = contract.datasets
+    for sla in contract.sla:
+        if sla.property not in FRESHNESS_PROPERTIES:
+            yield f"{sla.path}: SLA property {sla.property!r} not enforced"
+        elif not any(_element_column(sla, d) for d in datasets):
+            yield f"{sla.path}: element {sla.element!r} names no column of this contract; not enforced"
+
+
+def _ingest_rules(b: _RuleBuilder, dataset: Dataset) -> None:
+    where = f"{dataset.path}.customProperties.dte.value.source"
+    b.add(
+        "conservation",
+        kind="conservation",
+        scope=Scope.DATASET,
+        severity=Severity.ERROR,
+        description="every landing row is loaded or quarantined: rows_in = rows_loaded + rows_quarantined",
+        source=where,
+    )
+    b.add(
+        "schema_drift",
+        kind="columns",
+        scope=Scope.DATASET,
+        severity=Severity.WARN,
+        description="landing files carry exactly the contract's columns (extra ones are not loaded)",
+        source=where,
+    )

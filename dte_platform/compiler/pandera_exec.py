@@ -1,0 +1,182 @@
+"""Row-rule executor: the row rules of a compiled dataset as pandera schemas on polars frames.
+
+The frame holds each contract column twice: the typed value under its name and the landing text
+under :func:`raw_name`. Each rule becomes one named pandera check whose expression is True where
+the row passes; pandera's lazy validation collects the failing row indices per rule.
+
+Uniqueness runs second, over the rows that passed every ERROR rule, so that a bad first occurrence
+cannot push a good duplicate into quarantine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandera.polars as pa
+import polars as pl
+from pandera.api.polars.types import PolarsData
+from pandera.config import ValidationDepth, config_context
+
+from dte_platform.compiler.rules import ColumnType, CompiledDataset, Rule, Severity
+from dte_platform.errors import DefinitionError
+
+ROW_INDEX = "__row"
+_SECOND_PASS = frozenset({"unique"})
+
+
+def raw_name(column: str) -> str:
+    return f"__raw__{column}"
+
+
+def _required(rule: Rule, types: dict[str, ColumnType]) -> pl.Expr:
+    # judged on the landing text: a value that is present but does not parse is a type failure
+    return pl.col(raw_name(rule.columns[0])).is_not_null()
+
+
+def _type(rule: Rule, types: dict[str, ColumnType]) -> pl.Expr:
+    column = rule.columns[0]
+    return pl.col(raw_name(column)).is_null() | pl.col(column).is_not_null()
+
+
+def _literal(value: object, duckdb_type: str) -> pl.Expr:
+    if duckdb_type == "DATE":
+        return pl.lit(str(value)).str.to_date()
+    if duckdb_type == "TIMESTAMPTZ":
+        return pl.lit(str(value)).str.to_datetime(time_zone="UTC", time_unit="us")
+    return pl.lit(value)
+
+
+_COMPARE: dict[str, Callable[[pl.Expr, pl.Expr], pl.Expr]] = {
+    ">=": lambda a, b: a >= b,
+    ">": lambda a, b: a > b,
+    "<=": lambda a, b: a <= b,
+    "<": lambda a, b: a < b,
+}
+
+
+def _bound(rule: Rule, types: dict[str, ColumnType]) -> pl.Expr:
+    column = pl.col(rule.columns[0])
+    bound = _literal(rule.params["value"], rule.params["duckdb_type"])
+    return column.is_null() | _COMPARE[rule.params["op"]](column, bound)
+
+
+def _pattern(rule: Rule, types: dict[str, ColumnType]) -> pl.Expr:
+    column = pl.col(rule.columns[0]).cast(pl.String)
+    return column.is_null() | column.str.contains(rule.params["pattern"])
+
+
+def _length(rule: Rule, types: dict[str, ColumnType]) -> pl.Expr:
+    column = pl.col(rule.columns[0]).cast(pl.String)
+    return column.is_null() | _COMPARE[rule.params["op"]](
+        column.str.len_chars(), pl.lit(rule.params["value"])
+    )
+
+
+def _range(rule: Rule, types: dict[str, ColumnType]) -> pl.Expr:
+    column = pl.col(rule.columns[0])
+    return column.is_null() | column.is_between(rule.params["low"], rule.params["high"])
+
+
+def _multiple(rule: Rule, types: dict[str, ColumnType]) -> pl.Expr:
+    column = pl.col(rule.columns[0]).cast(pl.Float64)
+    ratio = column / float(rule.params["value"])
+    return column.is_null() | ((ratio - ratio.round()).abs() < 1e-9)
+
+
+def _unique(rule: Rule, types: dict[str, ColumnType]) -> pl.Expr:
+    any_null = pl.any_horizontal([pl.col(c).is_null() for c in rule.columns])
+    return any_null | pl.struct(list(rule.columns)).is_first_distinct()
+
+
+#: rule kind -> polars expression that is True where a row passes. Extend here for new row rules.
+ROW_RULES: dict[str, Callable[[Rule, dict[str, ColumnType]], pl.Expr]] = {
+    "required": _required,
+    "type": _type,
+    "bound": _bound,
+    "pattern": _pattern,
+    "length": _length,
+    "range": _range,
+    "multiple": _multiple,
+    "unique": _unique,
+}
+
+
+@dataclass(frozen=True)
+class RowSchemas:
+    first: pa.DataFrameSchema
+    second: pa.DataFrameSchema
+    rules: dict[str, Rule]
+
+
+def _check(rule: Rule, expr: pl.Expr) -> pa.Check:
+    def dte_row_rule(data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(expr.alias(rule.id))
+
+    # the name is what pandera reports per failing row; no `error=`, it would replace the name
+    return pa.Check(dte_row_rule, name=rule.id, ignore_na=False)
+
+
+def _check_pattern(rule: Rule, file: str) -> None:
+    """polars' regex engine has no look-around or back-references: fail at load, not mid-run."""
+    try:
+        pl.select(pl.lit("probe").str.contains(rule.params["pattern"]))
+    except pl.exceptions.PolarsError as exc:
+        message = str(exc).splitlines()[0]
+        raise DefinitionError(
+            file, rule.source, f"pattern not supported by the row engine: {message}"
+        ) from exc
+
+
+def build_row_schemas(compiled: CompiledDataset, file: str = "") -> RowSchemas:
+    """Both pandera schemas of a dataset; an expression polars cannot build fails as a definition."""
+    types = {c.name: c for c in compiled.columns}
+    checks: dict[bool, list[pa.Check]] = {False: [], True: []}
+    for rule in compiled.row_rules:
+        if "pattern" in rule.params:
+            _check_pattern(rule, file)
+        expr = ROW_RULES[rule.kind](rule, types)
+        checks[rule.kind in _SECOND_PASS].append(_check(rule, expr))
+    return RowSchemas(
+        first=pa.DataFrameSchema(checks=checks[False], name=f"{compiled.name}_rows"),
+        second=pa.DataFrameSchema(checks=checks[True], name=f"{compiled.name}_keys"),
+        rules={r.id: r for r in compiled.row_rules},
+    )
+
+
+def _failures(schema: pa.DataFrameSchema, frame: pl.DataFrame, rules: dict[str, Rule]) -> pl.DataFrame:
+    """``(__row, rule_id)`` for every failing row of every rule in ``schema``."""
+    empty = pl.DataFrame(schema={ROW_INDEX: pl.UInt32, "rule_id": pl.String})
+    if not schema.checks or frame.height == 0:
+        return empty
+    try:
+        with config_context(validation_depth=ValidationDepth.SCHEMA_AND_DATA):
+            schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        unexpected = cases.filter(~pl.col("check").is_in(list(rules)) | pl.col("index").is_null())
+        if unexpected.height:
+            # failure_case holds row values: never put it in a message (sensitive columns)
+            checks = sorted(set(unexpected.get_column("check").cast(pl.String).to_list()))[:3]
+            raise RuntimeError(f"row rule engine failed in check(s) {checks}") from None
+        rows = frame.get_column(ROW_INDEX).gather(cases.get_column("index"))
+        return pl.DataFrame({ROW_INDEX: rows, "rule_id": cases.get_column("check")})
+    return empty
+
+
+def evaluate_rows(schemas: RowSchemas, frame: pl.DataFrame) -> pl.DataFrame:
+    """Failing ``(__row, rule_id, severity)`` triples; ``frame`` must carry a ``__row`` index."""
+    first = _failures(schemas.first, frame, schemas.rules)
+    blocked = _with_severity(first, schemas.rules).filter(pl.col("severity") == Severity.ERROR.value)
+    survivors = frame.filter(~pl.col(ROW_INDEX).is_in(blocked.get_column(ROW_INDEX).implode()))
+    second = _failures(schemas.second, survivors, schemas.rules)
+    return _with_severity(pl.concat([first, second]), schemas.rules)
+
+
+def _with_severity(failures: pl.DataFrame, rules: dict[str, Rule]) -> pl.DataFrame:
+    severity = {rid: r.severity.value for rid, r in rules.items()}
+    return failures.with_columns(
+        pl.col("rule_id")
+        .replace_strict(severity, default=Severity.ERROR.value, return_dtype=pl.String)
+        .alias("severity")
+    )

@@ -1,0 +1,354 @@
+"""Load ODCS v3.1 contract files: parse YAML, validate against the bundled official JSON schema and
+our ``dte`` extension schema, and build the typed :class:`~dte_platform.contracts.model.Contract`.
+
+Every failure is a :class:`~dte_platform.errors.DefinitionError` naming the file and the field in
+readable form (``schema.orders.properties.order_id.logicalType``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from dte_platform.contracts.model import (
+    Column,
+    Contract,
+    Dataset,
+    DteSpec,
+    QualitySpec,
+    SlaProperty,
+    SourceSpec,
+)
+from dte_platform.errors import DefinitionError
+
+CONTRACT_SUFFIX = ".odcs.yaml"
+MAX_CONTRACT_BYTES = 1_000_000
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+LAYERS = ("sources", "golden", "marts")
+
+
+@cache
+def _schema(name: str) -> Any:
+    text = resources.files("dte_platform.contracts").joinpath("schemas", name).read_text("utf-8")
+    return json.loads(text)
+
+
+@cache
+def _validator(name: str) -> jsonschema.protocols.Validator:
+    schema = _schema(name)
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses duplicate mapping keys instead of keeping the last one."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.MarkedYAMLError(problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def readable_path(document: Any, parts: Iterable[str | int]) -> str:
+    """``['schema', 0, 'properties', 2, 'logicalType']`` -> ``schema.orders.properties.id.logicalType``.
+
+    List items are named by their ``name`` (schema objects, properties) or ``property`` (custom and
+    SLA properties) when they have one, else by ``[index]``.
+    """
+    out: list[str] = []
+    node = document
+    for part in parts:
+        if isinstance(part, int) and isinstance(node, list):
+            item = node[part] if part < len(node) else None
+            label = _item_label(item)
+            out.append(label if label else f"[{part}]")
+            node = item
+        else:
+            out.append(str(part))
+            node = node.get(part) if isinstance(node, Mapping) else None
+    return ".".join(out).replace(".[", "[")
+
+
+def _item_label(item: Any) -> str | None:
+    if isinstance(item, Mapping):
+        for key in ("name", "property"):
+            if isinstance(item.get(key), str) and item[key]:
+                return str(item[key])
+    return None
+
+
+def parse_yaml(file: Path) -> Any:
+    try:
+        size = file.stat().st_size
+    except OSError as exc:
+        raise DefinitionError(file, "", f"cannot read contract: {exc.strerror}") from exc
+    if size > MAX_CONTRACT_BYTES:
+        raise DefinitionError(file, "", f"contract is {size} bytes; the limit is {MAX_CONTRACT_BYTES}")
+    text = file.read_text("utf-8")
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise DefinitionError(file, where, f"invalid YAML: {exc.problem}") from exc
+    except yaml.YAMLError as exc:
+        raise DefinitionError(file, "", f"invalid YAML: {exc}") from exc
+
+
+def validate_against(schema_name: str, document: Any, file: Path, prefix: Sequence[str | int] = ()) -> None:
+    """Raise one DefinitionError listing every schema violation, the most relevant first."""
+    errors = sorted(
+        _validator(schema_name).iter_errors(document),
+        key=lambda e: (jsonschema.exceptions.relevance(e), list(map(str, e.absolute_path))),
+    )
+    if not errors:
+        return
+    first = errors[0]
+    path = readable_path(document, first.absolute_path)
+    field = ".".join(p for p in (readable_path({}, prefix), path) if p) if prefix else path
+    others = [f"{readable_path(document, e.absolute_path) or '<root>'}: {e.message}" for e in errors[1:6]]
+    more = ("; also " + "; ".join(others)) if others else ""
+    raise DefinitionError(file, field or "<root>", f"{_shorten(first.message)}{more}")
+
+
+def _shorten(message: str, limit: int = 300) -> str:
+    return message if len(message) <= limit else message[: limit - 3] + "..."
+
+
+def load_contract(file: Path | str, contracts_dir: Path | None = None) -> Contract:
+    """Load and validate one contract file. ``contracts_dir`` gives its layer (first sub-folder)."""
+    file = Path(file).resolve()
+    document = parse_yaml(file)
+    digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    return contract_from_document(document, file, _layer(file, contracts_dir), digest)
+
+
+def contract_from_document(document: Any, file: Path, layer: str | None = None, digest: str = "") -> Contract:
+    """Validate an already parsed contract and build the model; ``file`` names it in errors."""
+    if not isinstance(document, dict):
+        raise DefinitionError(file, "<root>", "a contract must be a YAML mapping")
+    validate_against("odcs-json-schema-v3.1.0.json", document, file)
+    digest = digest or hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
+    return _build_contract(file, document, digest, layer)
+
+
+def _layer(file: Path, contracts_dir: Path | None) -> str | None:
+    if contracts_dir is None:
+        return None
+    try:
+        first = file.relative_to(contracts_dir.resolve()).parts[0]
+    except (ValueError, IndexError):
+        return None
+    return first if first in LAYERS else None
+
+
+def _build_contract(file: Path, doc: dict[str, Any], digest: str, layer: str | None) -> Contract:
+    contract_dte = _dte_value(file, doc.get("customProperties"), "customProperties")
+    domain = doc.get("domain")
+    if layer is not None:
+        _require_identifier(file, "domain", domain)
+    datasets = tuple(
+        _build_dataset(file, doc, i, obj, contract_dte) for i, obj in enumerate(doc.get("schema") or [])
+    )
+    ignored = [f"{key}: informational, not enforced" for key in ("servers", "price", "roles") if key in doc]
+    return Contract(
+        file=file,
+        id=str(doc["id"]),
+        version=str(doc["version"]),
+        api_version=str(doc["apiVersion"]),
+        status=str(doc["status"]),
+        datasets=datasets,
+        sla=_build_sla(doc),
+        sha256=digest,
+        layer=layer,
+        domain=domain,
+        name=doc.get("name"),
+        description=_description(doc.get("description")),
+        owners=_owners(doc.get("team")),
+        tags=tuple(str(t) for t in doc.get("tags") or ()),
+        ignored=tuple(ignored),
+        raw=doc,
+    )
+
+
+def _description(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        parts = [f"{k}: {v}" for k, v in value.items() if isinstance(v, str)]
+        return "\n".join(parts) or None
+    return None
+
+
+def _owners(team: Any) -> tuple[str, ...]:
+    """Team members with an owner role; Dagster wants emails or ``team:<name>``."""
+    if isinstance(team, Mapping):
+        members = team.get("members") or []
+        owners = [
+            m["username"]
+            for m in members
+            if "owner" in str(m.get("role", "")).lower() and "@" in str(m.get("username", ""))
+        ]
+        if team.get("name"):
+            owners.append(f"team:{re.sub(r'[^A-Za-z0-9_-]', '_', str(team['name']))}")
+        return tuple(owners)
+    return ()
+
+
+def _build_sla(doc: Mapping[str, Any]) -> tuple[SlaProperty, ...]:
+    return tuple(
+        SlaProperty(
+            property=str(item["property"]),
+            value=item["value"],
+            unit=item.get("unit"),
+            element=item.get("element") or doc.get("slaDefaultElement"),
+            path=readable_path(doc, ["slaProperties", i]),
+        )
+        for i, item in enumerate(doc.get("slaProperties") or [])
+    )
+
+
+def _build_dataset(
+    file: Path, doc: dict[str, Any], index: int, obj: dict[str, Any], contract_dte: dict[str, Any]
+) -> Dataset:
+    path = readable_path(doc, ["schema", index])
+    name = obj.get("name")
+    _require_identifier(file, f"{path}.name", name)
+    dte_value = {**contract_dte, **_dte_value(file, obj.get("customProperties"), f"{path}.customProperties")}
+    columns = tuple(
+        _build_column(file, doc, ["schema", index, "properties", j], prop)
+        for j, prop in enumerate(obj.get("properties") or [])
+    )
+    _check_unique_names(file, path, columns)
+    ignored = [f"{path}.relationships: not enforced"] if obj.get("relationships") else []
+    return Dataset(
+        name=str(name),
+        path=path,
+        columns=columns,
+        quality=_quality(doc, ["schema", index, "quality"], obj.get("quality")),
+        dte=_build_dte(file, path, dte_value),
+        physical_name=obj.get("physicalName"),
+        description=obj.get("description") or obj.get("businessName"),
+        ignored=tuple(ignored),
+    )
+
+
+def _check_unique_names(file: Path, path: str, columns: Sequence[Column]) -> None:
+    seen: set[str] = set()
+    for column in columns:
+        if column.name in seen:
+            raise DefinitionError(file, column.path, f"duplicate property name {column.name!r}")
+        seen.add(column.name)
+
+
+def _build_column(file: Path, doc: dict[str, Any], parts: list[str | int], prop: dict[str, Any]) -> Column:
+    path = readable_path(doc, parts)
+    name = prop.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise DefinitionError(file, f"{path}.name", "every property needs a non-empty name")
+    position = prop.get("primaryKeyPosition", -1) if prop.get("primaryKey") else None
+    options = prop.get("logicalTypeOptions") or {}
+    if not isinstance(options, Mapping):
+        raise DefinitionError(file, f"{path}.logicalTypeOptions", "must be a mapping")
+    ignored = [f"{path}.relationships: not enforced"] if prop.get("relationships") else []
+    if prop.get("items") or prop.get("properties"):
+        ignored.append(f"{path}: nested structure stored as JSON text, not validated")
+    return Column(
+        name=name,
+        physical_name=prop.get("physicalName") or name,
+        path=path,
+        logical_type=prop.get("logicalType"),
+        physical_type=prop.get("physicalType"),
+        required=bool(prop.get("required")) or position is not None,
+        unique=bool(prop.get("unique")),
+        primary_key_position=(position if position and position > 0 else 1) if position is not None else None,
+        classification=prop.get("classification"),
+        options=dict(options),
+        quality=_quality(doc, [*parts, "quality"], prop.get("quality")),
+        description=prop.get("description") or prop.get("businessName"),
+        ignored=tuple(ignored),
+    )
+
+
+def _quality(doc: dict[str, Any], parts: list[str | int], items: Any) -> tuple[QualitySpec, ...]:
+    return tuple(
+        QualitySpec(spec=item, path=readable_path(doc, [*parts, i])) for i, item in enumerate(items or [])
+    )
+
+
+def _dte_value(file: Path, custom: Any, path: str) -> dict[str, Any]:
+    for i, item in enumerate(custom or []):
+        if item.get("property") == "dte":
+            value = item.get("value")
+            where = f"{path}[{i}].value" if path else "value"
+            validate_against("dte-extension.schema.json", value, file, prefix=[f"{path}.dte.value"])
+            if not isinstance(value, dict):  # pragma: no cover - the schema requires an object
+                raise DefinitionError(file, where, "the dte custom property must be an object")
+            return value
+    return {}
+
+
+def _build_dte(file: Path, path: str, value: Mapping[str, Any]) -> DteSpec:
+    source = value.get("source")
+    quarantine = value.get("quarantine") or {}
+    freshness = value.get("freshness") or {}
+    return DteSpec(
+        risk=value.get("risk", "low"),
+        source=_build_source(file, path, source) if source else None,
+        quarantine_max_percent=float(quarantine.get("maxPercent", 5.0)),
+        freshness_severity=freshness.get("severity", "warning"),
+    )
+
+
+def _build_source(file: Path, path: str, source: Mapping[str, Any]) -> SourceSpec:
+    landing = str(source["path"])
+    where = f"{path}.customProperties.dte.value.source.path"
+    if Path(landing).is_absolute() or ".." in Path(landing).parts:
+        raise DefinitionError(file, where, "landing path must stay inside the project directory")
+    if "{date}" not in landing and source.get("partitioning"):
+        raise DefinitionError(file, where, "a daily-partitioned source path needs a {date} placeholder")
+    csv = source.get("csv") or {}
+    partitioning = source.get("partitioning") or {}
+    return SourceSpec(
+        path=landing,
+        format=source["format"],
+        partition_start=partitioning.get("start"),
+        delimiter=csv.get("delimiter", ","),
+        quote=csv.get("quote", '"'),
+        escape=csv.get("escape", csv.get("quote", '"')),
+        null_values=tuple(source.get("nullValues", ("", "NULL", "null"))),
+    )
+
+
+def _require_identifier(file: Path, field: str, value: Any) -> None:
+    if not isinstance(value, str) or not IDENTIFIER.match(value):
+        raise DefinitionError(
+            file, field, f"{value!r} must be an identifier (letters, digits, underscore; max 63)"
+        )
+
+
+def discover_contracts(contracts_dir: Path) -> list[Path]:
+    """Every ``*.odcs.yaml`` below ``contracts_dir``, in a stable order."""
+    return sorted(p for p in contracts_dir.rglob(f"*{CONTRACT_SUFFIX}") if p.is_file())
+
+
+def load_project_contracts(contracts_dir: Path) -> list[Contract]:
+    """Load every contract of a project; the first bad one stops loading with its file and field."""
+    return [load_contract(path, contracts_dir) for path in discover_contracts(contracts_dir)]

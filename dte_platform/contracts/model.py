@@ -1,0 +1,109 @@
+"""The loaded contract: a typed, read-only view of an ODCS v3.1 document plus our ``dte`` extension.
+
+Every element keeps ``path``, its readable location in the YAML
+(``schema.orders.properties.order_id``), so that later stages can name the field in their errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class QualitySpec:
+    """One entry of an ODCS ``quality`` list, kept as declared."""
+
+    spec: Mapping[str, Any]
+    path: str
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    physical_name: str
+    path: str
+    logical_type: str | None = None
+    physical_type: str | None = None
+    required: bool = False
+    unique: bool = False
+    primary_key_position: int | None = None
+    classification: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    quality: tuple[QualitySpec, ...] = ()
+    description: str | None = None
+    ignored: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SlaProperty:
+    property: str
+    value: Any
+    path: str
+    unit: str | None = None
+    element: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    path: str
+    format: str
+    partition_start: str | None
+    delimiter: str = ","
+    quote: str = '"'
+    escape: str = '"'
+    null_values: tuple[str, ...] = ("", "NULL", "null")
+
+
+@dataclass(frozen=True)
+class DteSpec:
+    """The ``dte`` custom property, contract level merged with schema-object level."""
+
+    risk: str = "low"
+    source: SourceSpec | None = None
+    quarantine_max_percent: float = 5.0
+    freshness_severity: str = "warning"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One ODCS schema object: a table."""
+
+    name: str
+    path: str
+    columns: tuple[Column, ...]
+    quality: tuple[QualitySpec, ...]
+    dte: DteSpec
+    physical_name: str | None = None
+    description: str | None = None
+    ignored: tuple[str, ...] = ()
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def primary_key(self) -> tuple[str, ...]:
+        keyed = [c for c in self.columns if c.primary_key_position is not None]
+        return tuple(c.name for c in sorted(keyed, key=lambda c: c.primary_key_position or 0))
+
+
+@dataclass(frozen=True)
+class Contract:
+    file: Path
+    id: str
+    version: str
+    api_version: str
+    status: str
+    datasets: tuple[Dataset, ...]
+    sla: tuple[SlaProperty, ...]
+    sha256: str
+    layer: str | None = None
+    domain: str | None = None
+    name: str | None = None
+    description: str | None = None
+    owners: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    ignored: tuple[str, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)

@@ -1,0 +1,242 @@
+"""Factories: a folder of contracts becomes Dagster definitions.
+
+Each builder is a function (never a loop body: Dagster's decorators would late-bind the loop
+variable). Loading fails fast on the first bad contract, naming the file and the field.
+"""
+
+# no `from __future__ import annotations`: Dagster inspects the context annotation at runtime
+import datetime as dt
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+
+from dte_platform.compiler import CompiledDataset, compile_dataset, sql_exec
+from dte_platform.compiler.results import RuleResult
+from dte_platform.compiler.rules import Severity
+from dte_platform.contracts import Contract, Dataset, load_project_contracts, reconciliations
+from dte_platform.errors import DefinitionError, DteError
+from dte_platform.ingest import IngestReport, SourceRun, ingest_partition
+from dte_platform.ingest.run import prepare_source
+from dte_platform.ingest.writer import data_table
+from dte_platform.orchestration.resources import WarehouseResource
+from dte_platform.orchestration.translator import ContractTranslator
+from dte_platform.settings import Settings
+
+#: every step that touches the warehouse runs in this pool; see README "Concurrency"
+WAREHOUSE_POOL = "dte_warehouse"
+
+# Partition-scoped asset checks are a preview API in Dagster 1.13; we rely on it knowingly, so
+# its once-per-load notice is not shown to every user of the code location.
+warnings.filterwarnings("ignore", message=".*partitions_def on an AssetCheckSpec.*")
+
+
+def build_source_asset(
+    contract: Contract, dataset: Dataset, settings: Settings, translator: ContractTranslator | None = None
+) -> dg.AssetsDefinition:
+    """One daily-partitioned asset per source dataset, with one check per compiled rule."""
+    translator = translator or ContractTranslator()
+    compiled = compile_dataset(contract, dataset, settings.sensitive_classes)
+    source = dataset.dte.source
+    if source is None:  # pragma: no cover - callers filter
+        raise DefinitionError(contract.file, f"{dataset.path}.customProperties", "no dte.source")
+    if source.partition_start is None:
+        raise DefinitionError(
+            contract.file,
+            f"{dataset.path}.customProperties.dte.value.source.partitioning",
+            "source datasets are daily partitioned: declare partitioning {type: daily, start}",
+        )
+    job = prepare_source(
+        settings.project_dir, compiled, source, dataset.dte.quarantine_max_percent, str(contract.file)
+    )
+    key = translator.asset_key(compiled)
+    partitions_def = translator.partitions_def(dataset)
+
+    @dg.asset(
+        key=key,
+        description=translator.description(contract, dataset),
+        group_name=translator.group_name(compiled),
+        owners=translator.owners(contract),
+        tags=translator.tags(contract, dataset),
+        kinds=translator.kinds(dataset),
+        metadata=translator.metadata(contract, dataset, compiled),
+        partitions_def=partitions_def,
+        check_specs=[translator.check_spec(key, r, partitions_def) for r in compiled.rules],
+        freshness_policy=translator.freshness_policy(compiled),
+        code_version=translator.code_version(contract),
+        pool=WAREHOUSE_POOL,
+    )
+    def _source_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[Any]:
+        report = _ingest(context, warehouse, job)
+        yield dg.MaterializeResult(metadata=materialization_metadata(report))
+        for result in report.results:
+            yield check_result(result)
+
+    return _source_asset
+
+
+def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource, job: SourceRun) -> IngestReport:
+    try:
+        with warehouse.get_connection() as conn:
+            report = ingest_partition(conn, job, context.partition_key, dt.datetime.now(dt.UTC))
+    except DteError as exc:
+        # the partition is left as it was; the message names the file and what is wrong with it
+        raise dg.Failure(description=str(exc), metadata={"dte/partition": context.partition_key}) from exc
+    context.log.info(
+        f"{report.table} {report.partition}: {report.rows_in} rows in, {report.rows_loaded} loaded, "
+        f"{report.rows_quarantined} quarantined ({report.rows_unparseable} unparseable)"
+    )
+    return report
+
+
+def materialization_metadata(report: IngestReport) -> dict[str, Any]:
+    failed = [r.rule.check_name for r in report.failed]
+    return {
+        "dagster/row_count": report.rows_loaded,
+        "dagster/partition_row_count": report.rows_loaded,
+        "dte/rows_in": report.rows_in,
+        "dte/rows_loaded": report.rows_loaded,
+        "dte/rows_quarantined": report.rows_quarantined,
+        "dte/rows_unparseable": report.rows_unparseable,
+        "dte/quarantine_percent": round(100.0 * report.rows_quarantined / report.rows_in, 3)
+        if report.rows_in
+        else 0.0,
+        "dte/files": dg.MetadataValue.json(report.files),
+        "dte/checks_failed": dg.MetadataValue.json(failed),
+    }
+
+
+def check_result(result: RuleResult) -> dg.AssetCheckResult:
+    rule = result.rule
+    metadata: dict[str, Any] = {
+        "dte/rule": rule.description,
+        "dte/declared_at": rule.source,
+        "dte/failing_rows": result.failing_rows,
+    }
+    if result.measured is not None:
+        metadata["dte/measured"] = float(result.measured)
+    for name, value in result.details.items():
+        metadata[f"dte/{name}"] = (
+            value if isinstance(value, int | float | str | bool) else dg.MetadataValue.json(value)
+        )
+    if result.samples:
+        metadata["dte/failing_sample"] = dg.MetadataValue.md(_sample_table(result.samples))
+    return dg.AssetCheckResult(
+        check_name=rule.check_name,
+        passed=result.passed,
+        severity=dg.AssetCheckSeverity.ERROR
+        if rule.severity is Severity.ERROR
+        else dg.AssetCheckSeverity.WARN,
+        metadata=metadata,
+    )
+
+
+def _sample_table(samples: tuple[Any, ...]) -> str:
+    columns = list(samples[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for sample in samples:
+        cells = [_cell(sample.get(c)) for c in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    text = "∅" if value is None else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")[:80]
+
+
+def compiled_sources(settings: Settings) -> list[tuple[Contract, Dataset, CompiledDataset]]:
+    """Every dataset with a landing source, compiled, in a stable order."""
+    out = []
+    for contract in load_project_contracts(settings.contracts_dir):
+        for dataset in contract.datasets:
+            if dataset.dte.source is not None:
+                out.append(
+                    (contract, dataset, compile_dataset(contract, dataset, settings.sensitive_classes))
+                )
+    return out
+
+
+def build_contract_assets(
+    settings: Settings, translator: ContractTranslator | None = None
+) -> list[dg.AssetsDefinition]:
+    assets = [build_source_asset(c, d, settings, translator) for c, d, _ in compiled_sources(settings)]
+    _check_unique_keys(assets)
+    return assets
+
+
+def _check_unique_keys(assets: list[dg.AssetsDefinition]) -> None:
+    seen: dict[dg.AssetKey, str] = {}
+    for asset in assets:
+        for key in asset.keys:
+            where = str(asset.metadata_by_key[key].get("dte/contract", ""))
+            if key in seen:
+                raise DefinitionError(
+                    where, "domain/name", f"asset {key.to_user_string()} is also declared by {seen[key]}"
+                )
+            seen[key] = where
+
+
+def build_reconciliation_checks(
+    settings: Settings, translator: ContractTranslator | None = None
+) -> list[dg.AssetChecksDefinition]:
+    """One asset check per entry of the project's ``checks/reconciliations.yaml``."""
+    translator = translator or ContractTranslator()
+    datasets = {translator.asset_key(c).to_user_string(): c for _, _, c in compiled_sources(settings)}
+    file = settings.checks_dir / reconciliations.FILE_NAME
+    return [_reconciliation_check(r, datasets) for r in reconciliations.load_reconciliations(file, datasets)]
+
+
+def _reconciliation_check(
+    rec: reconciliations.Reconciliation, datasets: dict[str, CompiledDataset]
+) -> dg.AssetChecksDefinition:
+    table, reference = data_table(datasets[rec.asset]), data_table(datasets[rec.reference_asset])
+    severity = dg.AssetCheckSeverity.ERROR if rec.severity is Severity.ERROR else dg.AssetCheckSeverity.WARN
+    keys = ", ".join(rec.columns)
+
+    @dg.asset_check(
+        asset=dg.AssetKey(rec.asset.split("/")),
+        name=rec.name,
+        description=rec.description or f"every {rec.asset} ({keys}) exists in {rec.reference_asset}",
+        additional_deps=[dg.AssetKey(rec.reference_asset.split("/"))],
+        blocking=rec.severity is Severity.ERROR,
+        pool=WAREHOUSE_POOL,
+    )
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.get_connection() as conn:
+            orphans, rows = sql_exec.count_orphans(conn, table, rec.columns, reference, rec.reference_columns)
+        percent = 100.0 * orphans / rows if rows else 0.0
+        return dg.AssetCheckResult(
+            passed=percent <= rec.max_percent,
+            severity=severity,
+            metadata={
+                "dte/orphan_rows": orphans,
+                "dte/rows_checked": rows,
+                "dte/orphan_percent": round(percent, 4),
+                "dte/tolerance_percent": rec.max_percent,
+                "dte/declared_at": rec.path,
+            },
+        )
+
+    return _check
+
+
+def build_resources(settings: Settings) -> dict[str, Any]:
+    return {"warehouse": WarehouseResource(database=str(settings.warehouse_path))}
+
+
+def assemble_definitions(
+    assets: list[dg.AssetsDefinition], checks: list[dg.AssetChecksDefinition], resources: dict[str, Any]
+) -> dg.Definitions:
+    """Steps run in the run's own process (DuckDB has one writer); runs queue on the warehouse lock."""
+    return dg.Definitions(
+        assets=assets, asset_checks=checks, resources=resources, executor=dg.in_process_executor
+    )
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    """The whole contract-driven code location for one project folder (what ``dte run`` uses)."""
+    return assemble_definitions(
+        build_contract_assets(settings), build_reconciliation_checks(settings), build_resources(settings)
+    )

@@ -1,0 +1,32 @@
+"""Dagster resources: the warehouse, as dagster-duckdb's resource with our single-writer lock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+from dagster_duckdb import DuckDBResource
+from pydantic import Field
+
+from dte_platform import warehouse
+
+
+class WarehouseResource(DuckDBResource):
+    """``DuckDBResource`` whose connections queue on a file lock instead of failing.
+
+    DuckDB allows one writing process per file. Runs launched together (``dagster dev`` gives each
+    run its own process) therefore take turns on the warehouse; each holds it only while a step
+    talks to DuckDB.
+    """
+
+    lock_timeout_s: float = Field(
+        default=warehouse.DEFAULT_LOCK_TIMEOUT_S,
+        description="How long a step waits for another process to release the warehouse.",
+    )
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with warehouse.connect(Path(self.database), self.lock_timeout_s) as conn:
+            yield conn

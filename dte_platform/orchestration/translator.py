@@ -1,0 +1,118 @@
+"""Contract -> Dagster attributes, one small method per attribute, in one class.
+
+Subclass :class:`ContractTranslator` to change how contracts appear in Dagster (key scheme, groups,
+tags) without touching the factories.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import dagster as dg
+
+from dte_platform.compiler.rules import CompiledDataset, Rule, Severity
+from dte_platform.contracts.model import Contract, Dataset
+from dte_platform.ingest.writer import data_table, quarantine_table
+
+_KINDS = {"csv": "csv", "jsonl": "json", "parquet": "parquet"}
+
+
+class ContractTranslator:
+    def asset_key(self, compiled: CompiledDataset) -> dg.AssetKey:
+        return dg.AssetKey([compiled.layer or "sources", compiled.domain or "default", compiled.name])
+
+    def group_name(self, compiled: CompiledDataset) -> str:
+        return f"{compiled.layer or 'sources'}_{compiled.domain or 'default'}"
+
+    def description(self, contract: Contract, dataset: Dataset) -> str:
+        parts = [dataset.description or contract.description or f"{dataset.name} ({contract.id})"]
+        parts.append(f"\n\nContract: `{contract.file.name}` v{contract.version} ({contract.status})")
+        return "".join(parts)
+
+    def owners(self, contract: Contract) -> list[str]:
+        return list(contract.owners)
+
+    def tags(self, contract: Contract, dataset: Dataset) -> dict[str, str]:
+        tags = {"dte/risk": dataset.dte.risk, "dte/layer": contract.layer or "sources"}
+        tags.update(
+            {f"dte_tag/{t}": "" for t in contract.tags if t.replace("_", "").replace("-", "").isalnum()}
+        )
+        return tags
+
+    def kinds(self, dataset: Dataset) -> set[str]:
+        kinds = {"duckdb", "pandera"}
+        if dataset.dte.source is not None:
+            kinds.add(_KINDS[dataset.dte.source.format])
+        return kinds
+
+    def partitions_def(self, dataset: Dataset) -> dg.PartitionsDefinition | None:
+        source = dataset.dte.source
+        if source is None or source.partition_start is None:
+            return None
+        return dg.DailyPartitionsDefinition(start_date=source.partition_start, end_offset=1)
+
+    def freshness_policy(self, compiled: CompiledDataset) -> dg.FreshnessPolicy | None:
+        rule = next((r for r in compiled.rules if r.kind == "freshness"), None)
+        if rule is None:
+            return None
+        return dg.FreshnessPolicy.time_window(
+            fail_window=dt.timedelta(seconds=rule.params["max_age_seconds"])
+        )
+
+    def code_version(self, contract: Contract) -> str:
+        return contract.sha256[:16]
+
+    def metadata(self, contract: Contract, dataset: Dataset, compiled: CompiledDataset) -> dict[str, Any]:
+        return {
+            "dagster/column_schema": self.column_schema(dataset, compiled),
+            "dagster/table_name": data_table(compiled).replace('"', ""),
+            "dte/quarantine_table": quarantine_table(compiled).replace('"', ""),
+            "dte/contract": dg.MetadataValue.path(str(contract.file)),
+            "dte/contract_id": contract.id,
+            "dte/contract_version": contract.version,
+            "dte/contract_sha256": contract.sha256,
+            "dte/rules": len(compiled.rules),
+            "dte/not_enforced": dg.MetadataValue.md(
+                _bullets(compiled.notes) or "everything declared is enforced"
+            ),
+        }
+
+    def column_schema(self, dataset: Dataset, compiled: CompiledDataset) -> dg.TableSchema:
+        types = {c.name: c for c in compiled.columns}
+        return dg.TableSchema(
+            columns=[
+                dg.TableColumn(
+                    name=c.name,
+                    type=types[c.name].duckdb_type,
+                    description=_column_description(c.description, types[c.name].sensitive, c.classification),
+                    constraints=dg.TableColumnConstraints(
+                        nullable=not c.required, unique=c.unique or c.primary_key_position is not None
+                    ),
+                    tags={"dte/classification": c.classification} if c.classification else {},
+                )
+                for c in dataset.columns
+            ]
+        )
+
+    def check_spec(
+        self, key: dg.AssetKey, rule: Rule, partitions_def: dg.PartitionsDefinition | None
+    ) -> dg.AssetCheckSpec:
+        table_wide = rule.kind == "freshness"
+        return dg.AssetCheckSpec(
+            name=rule.check_name,
+            asset=key,
+            description=f"{rule.description} [{rule.severity.value}; {rule.source}]",
+            blocking=rule.severity is Severity.ERROR,
+            metadata={"dte/rule_id": rule.id, "dte/scope": rule.scope.value, "dte/declared_at": rule.source},
+            partitions_def=None if table_wide else partitions_def,
+        )
+
+
+def _column_description(text: str | None, sensitive: bool, classification: str | None) -> str:
+    note = f" [{classification}: values never leave the warehouse]" if sensitive else ""
+    return (text or "") + note
+
+
+def _bullets(lines: tuple[str, ...]) -> str:
+    return "\n".join(f"- {line}" for line in lines)

@@ -1,0 +1,77 @@
+"""One typed settings object, built once at the edge and passed explicitly.
+
+Every path the platform touches is derived from ``project_dir``; nothing is relative to the current
+directory and nothing reads the environment at import time (:meth:`Settings.from_env` is called by
+``definitions.py`` and the CLI).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: classification values that make a column sensitive (compared case-insensitively)
+DEFAULT_SENSITIVE_CLASSES = frozenset({"confidential", "restricted", "sensitive", "secret", "pii", "private"})
+
+
+@dataclass(frozen=True)
+class LineageSettings:
+    """Where OpenLineage events go. ``transport`` is ``file`` (default) or ``http``."""
+
+    transport: str = "file"
+    url: str | None = None
+    namespace: str = "dte"
+
+
+@dataclass(frozen=True)
+class Settings:
+    project_dir: Path
+    warehouse_path: Path
+    artifacts_dir: Path
+    lineage: LineageSettings = field(default_factory=LineageSettings)
+    sensitive_classes: frozenset[str] = DEFAULT_SENSITIVE_CLASSES
+
+    @classmethod
+    def for_project(cls, project_dir: Path | str, **overrides: object) -> Settings:
+        root = Path(project_dir).resolve()
+        values: dict[str, object] = {
+            "project_dir": root,
+            "warehouse_path": root / "data" / "warehouse.duckdb",
+            "artifacts_dir": root / "artifacts",
+        }
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, default_project_dir: Path, env: Mapping[str, str] | None = None) -> Settings:
+        """Settings for ``DTE_PROJECT_DIR`` (or ``default_project_dir``), with path overrides."""
+        env = os.environ if env is None else env
+        root = Path(env.get("DTE_PROJECT_DIR") or default_project_dir).resolve()
+        overrides: dict[str, object] = {}
+        if env.get("DTE_WAREHOUSE"):
+            overrides["warehouse_path"] = Path(env["DTE_WAREHOUSE"]).resolve()
+        if env.get("DTE_ARTIFACTS_DIR"):
+            overrides["artifacts_dir"] = Path(env["DTE_ARTIFACTS_DIR"]).resolve()
+        overrides["lineage"] = LineageSettings(
+            transport=env.get("DTE_LINEAGE_TRANSPORT", "file"),
+            url=env.get("DTE_LINEAGE_URL"),
+            namespace=env.get("DTE_LINEAGE_NAMESPACE", "dte"),
+        )
+        return cls.for_project(root, **overrides)
+
+    @property
+    def contracts_dir(self) -> Path:
+        return self.project_dir / "assets"
+
+    @property
+    def checks_dir(self) -> Path:
+        return self.project_dir / "checks"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.warehouse_path.with_name(self.warehouse_path.name + ".lock")
+
+    def is_sensitive(self, classification: str | None) -> bool:
+        return classification is not None and classification.lower() in self.sensitive_classes

@@ -1,0 +1,9 @@
+"""Resources per environment: the DuckDB warehouse (with its single-writer lock) for the settings'
+warehouse file. Point ``DTE_WAREHOUSE`` elsewhere to use another file."""
+
+from dte_platform.orchestration import build_resources
+from dte_platform.settings import Settings
+
+
+def build(settings: Settings) -> dict:
+    return build_resources(settings)
