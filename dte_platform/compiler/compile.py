@@ -110,7 +110,7 @@ def _column_type(column: Column, sensitive: set[str]) -> ColumnType:
     fmt = column.options.get("format")
     temporal = stype.parser in {"date", "timestamp", "time"} and isinstance(fmt, str)
     return ColumnType(
-        strptime=java_to_strptime(fmt, column.path) if temporal else None,
+        strptime=java_to_strptime(str(fmt), column.path) if temporal else None,
         name=column.name,
         source_name=column.physical_name,
         duckdb_type=stype.duckdb_type,

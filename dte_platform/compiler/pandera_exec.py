@@ -131,23 +131,35 @@ def _check_pattern(rule: Rule, file: str) -> None:
 def build_row_schemas(compiled: CompiledDataset, file: str = "") -> RowSchemas:
     """Both pandera schemas of a dataset; an expression polars cannot build fails as a definition."""
     types = {c.name: c for c in compiled.columns}
-    checks: dict[bool, list[pa.Check]] = {False: [], True: []}
+    passes: list[tuple[dict[str, list[pa.Check]], list[pa.Check]]] = [({}, []), ({}, [])]
     for rule in compiled.row_rules:
         if "pattern" in rule.params:
             _check_pattern(rule, file)
-        expr = ROW_RULES[rule.kind](rule, types)
-        checks[rule.kind in _SECOND_PASS].append(_check(rule, expr))
-    return RowSchemas(
-        first=pa.DataFrameSchema(checks=checks[False], name=f"{compiled.name}_rows"),
-        second=pa.DataFrameSchema(checks=checks[True], name=f"{compiled.name}_keys"),
-        rules={r.id: r for r in compiled.row_rules},
+        columns, frame_checks = passes[rule.kind in _SECOND_PASS]
+        check = _check(rule, ROW_RULES[rule.kind](rule, types))
+        # single-column rules attach to their column: pandera then reports the value, not the whole row
+        if len(rule.columns) == 1:
+            columns.setdefault(rule.columns[0], []).append(check)
+        else:
+            frame_checks.append(check)
+    first, second = (
+        _schema(f"{compiled.name}_{label}", *p) for label, p in zip(("rows", "keys"), passes, strict=True)
+    )
+    return RowSchemas(first=first, second=second, rules={r.id: r for r in compiled.row_rules})
+
+
+def _schema(name: str, columns: dict[str, list[pa.Check]], checks: list[pa.Check]) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(
+        {column: pa.Column(checks=c, nullable=True) for column, c in columns.items()},
+        checks=checks,
+        name=name,
     )
 
 
 def _failures(schema: pa.DataFrameSchema, frame: pl.DataFrame, rules: dict[str, Rule]) -> pl.DataFrame:
     """``(__row, rule_id)`` for every failing row of every rule in ``schema``."""
     empty = pl.DataFrame(schema={ROW_INDEX: pl.UInt32, "rule_id": pl.String})
-    if not schema.checks or frame.height == 0:
+    if not (schema.checks or schema.columns) or frame.height == 0:
         return empty
     try:
         with config_context(validation_depth=ValidationDepth.SCHEMA_AND_DATA):

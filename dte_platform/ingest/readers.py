@@ -70,12 +70,19 @@ def _select_items(compiled: CompiledDataset, present: dict[str, str], nested: Ca
     items = []
     for column in compiled.columns:
         raw = present.get(column.name, "CAST(NULL AS VARCHAR)")
+        is_nested = nested(column.name) if column.name in present else "false"
+        if column.parser == "text" and is_nested == "false":
+            # text that is its own value: one column here, aliased in polars (no copy) by _with_raw
+            items.append(f"CAST({raw} AS VARCHAR) AS {ident(column.name)}")
+            continue
         items.append(f"{raw} AS {ident(raw_name(column.name))}")
-        items.append(
-            f"{_typed(column, raw, nested(column.name) if column.name in present else 'false')} "
-            f"AS {ident(column.name)}"
-        )
+        items.append(f"{_typed(column, raw, is_nested)} AS {ident(column.name)}")
     return ", ".join(items)
+
+
+def _with_raw(frame: pl.DataFrame, compiled: CompiledDataset) -> pl.DataFrame:
+    missing = [c.name for c in compiled.columns if raw_name(c.name) not in frame.columns]
+    return frame.with_columns(pl.col(name).alias(raw_name(name)) for name in missing)
 
 
 def _missing(compiled: CompiledDataset, names: set[str], file: Path, required: set[str]) -> set[str]:
@@ -308,7 +315,9 @@ def _read_each(
     for file, name in zip(files, names, strict=True):
         batch = reader(conn, file, compiled, source, required)
         yield FileBatch(
-            frame=batch.frame.with_columns(pl.lit(name, dtype=pl.String).alias(FILE_COLUMN)),
+            frame=_with_raw(batch.frame, compiled).with_columns(
+                pl.lit(name, dtype=pl.String).alias(FILE_COLUMN)
+            ),
             rejects=batch.rejects.with_columns(pl.lit(name, dtype=pl.String).alias("file")),
             extra_columns=batch.extra_columns,
             missing_columns=batch.missing_columns,
