@@ -17,14 +17,16 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-## dev: set up and start the Dagster UI on the sample data (http://127.0.0.1:3000)
-dev: $(STAMP)
+$(DAGSTER_HOME)/dagster.yaml: resources/dagster_dev.yaml
 	mkdir -p $(DAGSTER_HOME)
+	cp -n resources/dagster_dev.yaml $@ || true
+
+## dev: set up and start the Dagster UI on the sample data (http://127.0.0.1:3000)
+dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml -h $(HOST) -p $(PORT)
 
 ## run: materialize every source partition headless and print the summary
-run: $(STAMP)
-	mkdir -p $(DAGSTER_HOME)
+run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dte run
 
 ## test: set up and run every test, the slow ones included

@@ -127,3 +127,19 @@ def test_dte_run_materializes_the_sample_and_quarantines_seeded_defects(sample_p
         - 3
     )
     assert loaded + quarantined == rows_in  # every landing line, header excluded, is somewhere
+
+
+def test_readme_contract_example_lints_with_nothing_unenforced(repo: Path, tmp_path: Path) -> None:
+    text = (repo / "README.md").read_text(encoding="utf-8")
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    target = tmp_path / "assets" / "sources" / "shop" / "returns.odcs.yaml"
+    target.parent.mkdir(parents=True)
+    target.write_text(example, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "dte_platform.cli", "contracts", "lint", str(target)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
+    assert "not enforced" not in result.stdout
