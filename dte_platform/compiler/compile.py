@@ -137,6 +137,19 @@ class _RuleBuilder:
         self._ids.add(unique)
         self.rules.append(Rule(id=unique, **fields))
 
+    def row(self, rule_id: str, kind: str, column: str, description: str, source: str, **params: Any) -> None:
+        """An ERROR row rule on one column: failing rows are quarantined."""
+        self.add(
+            rule_id,
+            kind=kind,
+            scope=Scope.ROW,
+            severity=Severity.ERROR,
+            description=description,
+            source=source,
+            columns=(column,),
+            params=params,
+        )
+
     def fail(self, field: str, message: str) -> DefinitionError:
         return DefinitionError(self.contract.file, field, message)
 
@@ -149,26 +162,16 @@ def _identifier(text: str) -> str:
 def _column_rules(b: _RuleBuilder, dataset: Dataset, column: Column, ctype: ColumnType) -> None:
     name, path = column.name, column.path
     if column.required:
-        b.add(
-            f"{name}__required",
-            kind="required",
-            scope=Scope.ROW,
-            severity=Severity.ERROR,
-            description=f"{name} is required (not null)",
-            source=f"{path}.required",
-            columns=(name,),
-        )
+        b.row(f"{name}__required", "required", name, f"{name} is required (not null)", f"{path}.required")
     typed_source = dataset.dte.source is not None and dataset.dte.source.format != "csv"
     if ctype.parser != "text" or (typed_source and not ctype.nested):
-        b.add(
+        b.row(
             f"{name}__type",
-            kind="type",
-            scope=Scope.ROW,
-            severity=Severity.ERROR,
-            description=f"{name} parses as {ctype.duckdb_type}",
-            source=f"{path}.logicalType",
-            columns=(name,),
-            params={"duckdb_type": ctype.duckdb_type},
+            "type",
+            name,
+            f"{name} parses as {ctype.duckdb_type}",
+            f"{path}.logicalType",
+            duckdb_type=ctype.duckdb_type,
         )
     max_length = storage_type(column.logical_type, column.physical_type).max_length
     options = dict(column.options)
@@ -189,28 +192,12 @@ def _option_rule(b: _RuleBuilder, column: Column, ctype: ColumnType, key: str, v
         _bound_rule(b, column, ctype, key, value, where)
     elif key == "pattern":
         _check_regex(b, where, value)
-        b.add(
-            f"{name}__pattern",
-            kind="pattern",
-            scope=Scope.ROW,
-            severity=Severity.ERROR,
-            description=f"{name} matches {value}",
-            source=where,
-            columns=(name,),
-            params={"pattern": value},
-        )
+        b.row(f"{name}__pattern", "pattern", name, f"{name} matches {value}", where, pattern=value)
     elif key == "multipleOf":
         if ctype.parser not in {"integer", "float", "decimal"}:
             raise b.fail(where, f"multipleOf needs a numeric column, {name} is {ctype.duckdb_type}")
-        b.add(
-            f"{name}__multiple_of",
-            kind="multiple",
-            scope=Scope.ROW,
-            severity=Severity.ERROR,
-            description=f"{name} is a multiple of {value}",
-            source=where,
-            columns=(name,),
-            params={"value": value},
+        b.row(
+            f"{name}__multiple_of", "multiple", name, f"{name} is a multiple of {value}", where, value=value
         )
     elif key == "format":
         _format_rule(b, column, ctype, value, where)
@@ -218,15 +205,14 @@ def _option_rule(b: _RuleBuilder, column: Column, ctype: ColumnType, key: str, v
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise b.fail(where, f"must be a non-negative integer, got {value!r}")
         op = ">=" if key == "minLength" else "<="
-        b.add(
+        b.row(
             f"{name}__{_identifier(key)}",
-            kind="length",
-            scope=Scope.ROW,
-            severity=Severity.ERROR,
-            description=f"length of {name} {op} {value}",
-            source=where,
-            columns=(name,),
-            params={"op": op, "value": value},
+            "length",
+            name,
+            f"length of {name} {op} {value}",
+            where,
+            op=op,
+            value=value,
         )
 
 
@@ -234,27 +220,25 @@ def _format_rule(b: _RuleBuilder, column: Column, ctype: ColumnType, value: Any,
     """String formats are patterns, integer formats are ranges; temporal formats shape the parser."""
     name = column.name
     if ctype.parser == "text" and value in FORMATS:
-        b.add(
+        b.row(
             f"{name}__format",
-            kind="pattern",
-            scope=Scope.ROW,
-            severity=Severity.ERROR,
-            description=f"{name} is a valid {value}",
-            source=where,
-            columns=(name,),
-            params={"pattern": FORMATS[value], "format": value},
+            "pattern",
+            name,
+            f"{name} is a valid {value}",
+            where,
+            pattern=FORMATS[value],
+            format=value,
         )
     elif ctype.parser == "integer" and value in INTEGER_FORMATS:
         low, high = INTEGER_FORMATS[value]
-        b.add(
+        b.row(
             f"{name}__format",
-            kind="range",
-            scope=Scope.ROW,
-            severity=Severity.ERROR,
-            description=f"{name} fits {value} ({low}..{high})",
-            source=where,
-            columns=(name,),
-            params={"low": low, "high": high},
+            "range",
+            name,
+            f"{name} fits {value} ({low}..{high})",
+            where,
+            low=low,
+            high=high,
         )
     elif ctype.parser not in {"date", "timestamp", "time"}:  # temporal formats are used by the parser
         b.notes.append(f"{where}: format {value!r} not enforced")
@@ -266,15 +250,15 @@ def _bound_rule(b: _RuleBuilder, column: Column, ctype: ColumnType, key: str, va
         raise b.fail(where, f"must be a number for a {ctype.duckdb_type} column, got {value!r}")
     if ctype.parser == "text":
         raise b.fail(where, f"{key} needs a numeric or temporal column, {column.name} is text")
-    b.add(
+    b.row(
         f"{column.name}__{_identifier(key)}",
-        kind="bound",
-        scope=Scope.ROW,
-        severity=Severity.ERROR,
-        description=f"{column.name} {op} {value}",
-        source=where,
-        columns=(column.name,),
-        params={"op": op, "value": value, "duckdb_type": ctype.duckdb_type},
+        "bound",
+        column.name,
+        f"{column.name} {op} {value}",
+        where,
+        op=op,
+        value=value,
+        duckdb_type=ctype.duckdb_type,
     )
 
 

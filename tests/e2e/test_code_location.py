@@ -30,6 +30,11 @@ def load_code_location(project: Path, monkeypatch: pytest.MonkeyPatch) -> dg.Def
     return module.defs
 
 
+def lint(path: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "dte_platform.cli", "contracts", "lint", path]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
 def test_asset_graph_snapshot(sample_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     defs = load_code_location(sample_project, monkeypatch)
     graph = defs.resolve_asset_graph()
@@ -46,24 +51,14 @@ def test_asset_graph_snapshot(sample_project: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_every_committed_contract_lints(repo: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "dte_platform.cli", "contracts", "lint", str(repo / "assets")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = lint(str(repo / "assets"))
     assert result.returncode == 0, result.stdout
     assert "4 contract(s), 0 with errors" in result.stdout
 
 
 def test_official_examples_load_with_not_enforced_notes(repo: Path) -> None:
     examples = repo / "tests" / "fixtures" / "odcs_examples"
-    result = subprocess.run(
-        [sys.executable, "-m", "dte_platform.cli", "contracts", "lint", str(examples)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = lint(str(examples))
     assert result.returncode == 0, result.stdout
     assert "4 contract(s), 0 with errors" in result.stdout
     assert "not enforced: slaProperties.retention" in result.stdout.replace("\n", " ")
@@ -77,12 +72,7 @@ def test_lint_fails_on_a_broken_contract(tmp_path: Path, repo: Path) -> None:
         .replace("logicalType: integer", "logicalType: int", 1)
     )
     broken.write_text(text)
-    result = subprocess.run(
-        [sys.executable, "-m", "dte_platform.cli", "contracts", "lint", str(broken)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = lint(str(broken))
     assert result.returncode == 1
     assert "schema.orders.properties.order_id.logicalType" in result.stdout.replace("\n", "")
 
@@ -135,11 +125,6 @@ def test_readme_contract_example_lints_with_nothing_unenforced(repo: Path, tmp_p
     target = tmp_path / "assets" / "sources" / "shop" / "returns.odcs.yaml"
     target.parent.mkdir(parents=True)
     target.write_text(example, encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "dte_platform.cli", "contracts", "lint", str(target)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = lint(str(target))
     assert result.returncode == 0, result.stdout
     assert "not enforced" not in result.stdout
