@@ -128,3 +128,42 @@ def test_readme_contract_example_lints_with_nothing_unenforced(repo: Path, tmp_p
     result = lint(str(target))
     assert result.returncode == 0, result.stdout
     assert "not enforced" not in result.stdout
+
+
+SNAPSHOT = Path(__file__).with_name("asset_graph.snapshot.json")
+
+
+def graph_snapshot(defs: dg.Definitions) -> dict:
+    graph = defs.resolve_asset_graph()
+    assets = {}
+    for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        checks = sorted(
+            f"{c.name}{' (blocking)' if graph.get_check_spec(c).blocking else ''}"
+            for c in graph.asset_check_keys
+            if c.asset_key == key
+        )
+        assets[key.to_user_string()] = {
+            "group": node.group_name,
+            "deps": sorted(k.to_user_string() for k in node.parent_keys),
+            "tags": dict(sorted(node.tags.items())),
+            "kinds": sorted(node.kinds),
+            "checks": checks,
+        }
+    return assets
+
+
+def test_asset_graph_matches_the_committed_snapshot(
+    sample_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change to the graph (keys, deps, checks, tags) shows up in review as a snapshot diff.
+
+    Regenerate with ``UPDATE_SNAPSHOTS=1 make test`` after an intended change.
+    """
+    import json
+    import os
+
+    current = graph_snapshot(load_code_location(sample_project, monkeypatch))
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        SNAPSHOT.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    assert current == json.loads(SNAPSHOT.read_text(encoding="utf-8"))
