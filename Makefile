@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-export DAGSTER_HOME := $(CURDIR)/.dagster_home
+DAGSTER_HOME := $(CURDIR)/.dagster_home
 HOST ?= 127.0.0.1
 PORT ?= 3000
 
@@ -23,11 +23,11 @@ $(DAGSTER_HOME)/dagster.yaml: resources/dagster_dev.yaml
 
 ## dev: set up and start the Dagster UI on the sample data (http://127.0.0.1:3000)
 dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -w workspace.yaml -h $(HOST) -p $(PORT)
+	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -w workspace.yaml -h $(HOST) -p $(PORT)
 
 ## run: materialize every source partition headless and print the summary
 run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dte run
+	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dte run
 
 ## test: set up and run every test, the slow ones included
 test: $(STAMP)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
 
@@ -31,7 +32,10 @@ class PartitionOutcome:
 
 def instance_for_run(dagster_home: str | None) -> dg.DagsterInstance:
     """The persistent instance of ``DAGSTER_HOME`` (runs show up in the UI), else a throwaway one."""
-    return dg.DagsterInstance.get() if dagster_home else dg.DagsterInstance.ephemeral()
+    if not dagster_home:
+        return dg.DagsterInstance.ephemeral()
+    Path(dagster_home).mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.get()
 
 
 def plan(

@@ -77,7 +77,10 @@ def test_lint_fails_on_a_broken_contract(tmp_path: Path, repo: Path) -> None:
     assert "schema.orders.properties.order_id.logicalType" in result.stdout.replace("\n", "")
 
 
-def test_dte_run_materializes_the_sample_and_quarantines_seeded_defects(sample_project: Path) -> None:
+def test_dte_run_materializes_the_sample_and_quarantines_seeded_defects(
+    sample_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(sample_project / ".dagster_home"))  # runs persist there
     result = subprocess.run(
         [
             sys.executable,
