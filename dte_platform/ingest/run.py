@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -218,8 +218,16 @@ def _dataset_results(
         if rule.kind in SINGLE_RULES:
             results.append(SINGLE_RULES[rule.kind](conn, rule, table, partition))
         elif rule.kind == "freshness":
-            results.append(evaluate_freshness(conn, rule, table, now))
+            results.append(_without_sensitive_newest(evaluate_freshness(conn, rule, table, now), compiled))
     return results
+
+
+def _without_sensitive_newest(result: RuleResult, compiled: CompiledDataset) -> RuleResult:
+    """The lag is fine to show; the newest value itself is not when its column is sensitive."""
+    if not set(result.rule.columns) & compiled.sensitive_columns:
+        return result
+    details = {**result.details, "newest": REDACTED} if "newest" in result.details else result.details
+    return replace(result, details=details)
 
 
 def _platform_rule(compiled: CompiledDataset, kind: str) -> Rule | None:

@@ -275,3 +275,23 @@ def test_warehouse_is_a_plain_duckdb_file(orders_project: Path) -> None:
     con = duckdb.connect(str(orders_project / "data/warehouse.duckdb"), read_only=True)
     assert con.execute("SELECT count(*) FROM sources.shop__orders").fetchall() == [(3,)]
     con.close()
+
+
+def test_freshness_on_a_sensitive_column_shows_the_lag_not_the_value(tmp_path: Path) -> None:
+    properties = [
+        {"name": "id", "logicalType": "integer"},
+        {"name": "seen_at", "logicalType": "timestamp", "classification": "confidential"},
+    ]
+    sla = [{"property": "latency", "value": 1, "unit": "d", "element": "t.seen_at"}]
+    document = contract(
+        name="t", domain="d", properties=properties, dte=source_dte("data/t/{date}.csv"), sla=sla
+    )
+    project = write_project(
+        tmp_path,
+        {"sources/d/t.odcs.yaml": document},
+        {"data/t/2026-11-01.csv": csv_text("id,seen_at", "1,2026-11-01T07:13:00Z")},
+    )
+    freshness = results(ingest(project))["freshness"]
+    assert freshness.details["newest"] == "<redacted>"
+    assert "07:13" not in json.dumps(dict(freshness.details), default=str)
+    assert freshness.measured is not None
