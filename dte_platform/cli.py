@@ -82,11 +82,7 @@ def _expand_partitions(values: Sequence[str]) -> list[str]:
 def _run(args: argparse.Namespace, console: Console) -> int:
     from dte_platform.orchestration.headless import instance_for_run, plan, run_all
 
-    settings = (
-        Settings.from_env(args.project or Path.cwd())
-        if not args.project
-        else Settings.for_project(args.project)
-    )
+    settings = Settings.for_project(args.project) if args.project else Settings.from_env(Path.cwd())
     days = plan(settings, args.select, _expand_partitions(args.partition))
     if not days:
         console.print("nothing to run: no landing data for the selection")
