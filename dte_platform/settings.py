@@ -68,10 +68,3 @@ class Settings:
     @property
     def checks_dir(self) -> Path:
         return self.project_dir / "checks"
-
-    @property
-    def lock_path(self) -> Path:
-        return self.warehouse_path.with_name(self.warehouse_path.name + ".lock")
-
-    def is_sensitive(self, classification: str | None) -> bool:
-        return classification is not None and classification.lower() in self.sensitive_classes
