@@ -46,9 +46,10 @@ lint: $(STAMP)
 ## check: lint and type checks plus every test
 check: lint test
 
-## bench: ingest benchmark at 1M and 10M orders against plain DuckDB
+## bench: ingest at 1M and 10M orders against plain DuckDB; golden records at 10k, 100k, 1M
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.ingest
+	$(BIN)/python -m benchmarks.golden
 
 ## sample: regenerate the committed sample landing data
 sample: $(STAMP)

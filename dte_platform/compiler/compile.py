@@ -86,6 +86,8 @@ def compile_dataset(
     _freshness_rule(builder, contract, dataset)
     if dataset.dte.source is not None:
         _ingest_rules(builder, dataset)
+    if dataset.dte.canonical is not None:
+        _golden_rules(builder, dataset)
     notes = [*contract.ignored, *dataset.ignored, *(n for c in dataset.columns for n in c.ignored)]
     notes.extend(_sla_notes(contract))
     return CompiledDataset(
@@ -163,8 +165,11 @@ def _column_rules(b: _RuleBuilder, dataset: Dataset, column: Column, ctype: Colu
     name, path = column.name, column.path
     if column.required:
         b.row(f"{name}__required", "required", name, f"{name} is required (not null)", f"{path}.required")
-    typed_source = dataset.dte.source is not None and dataset.dte.source.format != "csv"
-    if ctype.parser != "text" or (typed_source and not ctype.nested):
+    # landing text must parse; data the platform builds (golden, marts) is typed by its table
+    source = dataset.dte.source
+    landed = source is not None
+    typed_source = source is not None and source.format != "csv"
+    if landed and (ctype.parser != "text" or (typed_source and not ctype.nested)):
         b.row(
             f"{name}__type",
             "type",
@@ -281,6 +286,17 @@ def _key_rules(b: _RuleBuilder, dataset: Dataset) -> None:
         uniques.insert(0, ("primary_key", key, f"{dataset.path}.properties.{key[0]}.primaryKey"))
     for rule_id, columns, where in uniques:
         label = ", ".join(columns)
+        if dataset.dte.source is None:  # built, not landed: one table-wide check, nothing to quarantine
+            b.add(
+                rule_id,
+                kind="unique_across",
+                scope=Scope.DATASET,
+                severity=Severity.ERROR,
+                description=f"({label}) unique",
+                source=where,
+                columns=columns,
+            )
+            continue
         b.add(
             rule_id,
             kind="unique",
@@ -433,6 +449,36 @@ def _sla_notes(contract: Contract) -> Iterator[str]:
             yield f"{sla.path}: SLA property {sla.property!r} not enforced"
         elif not any(_element_column(sla, d) for d in datasets):
             yield f"{sla.path}: element {sla.element!r} names no column of this contract; not enforced"
+
+
+def _golden_rules(b: _RuleBuilder, dataset: Dataset) -> None:
+    spec = dataset.dte.canonical
+    assert spec is not None
+    b.add(
+        "xref_conservation",
+        kind="xref_conservation",
+        scope=Scope.DATASET,
+        severity=Severity.ERROR,
+        description="every source record is in the crosswalk exactly once",
+        source=f"{spec.path}.inputs",
+    )
+    b.add(
+        "cluster_size",
+        kind="cluster_size",
+        scope=Scope.DATASET,
+        severity=Severity.WARN,
+        description=f"no entity gathers more than {spec.max_cluster_size} source records (chaining guard)",
+        source=f"{spec.path}.maxClusterSize",
+        params={"max": spec.max_cluster_size},
+    )
+    b.add(
+        "duplicate_rate",
+        kind="duplicate_rate",
+        scope=Scope.DATASET,
+        severity=Severity.WARN,
+        description="records sharing an exact match key (email or phone) drop from sources to golden records",
+        source=f"{spec.path}.blocking",
+    )
 
 
 def _ingest_rules(b: _RuleBuilder, dataset: Dataset) -> None:

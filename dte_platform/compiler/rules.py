@@ -43,7 +43,9 @@ OPERATORS = (
 
 
 #: rule kinds the platform adds to every ingested dataset, named without the ``contract__`` prefix
-PLATFORM_KINDS = frozenset({"conservation", "columns", "freshness"})
+PLATFORM_KINDS = frozenset(
+    {"conservation", "columns", "freshness", "xref_conservation", "cluster_size", "duplicate_rate"}
+)
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,17 @@ class CompiledDataset:
     rules: tuple[Rule, ...]
     notes: tuple[str, ...]
     primary_key: tuple[str, ...] = ()
+
+    @property
+    def slug(self) -> str:
+        """Table name within the layer's schema: ``shop__orders``; ``customers`` when domain = name."""
+        return self.name if self.domain in (None, self.name) else f"{self.domain}__{self.name}"
+
+    @property
+    def key_path(self) -> tuple[str, ...]:
+        """Asset key: ``sources/shop/orders``; ``golden/customers`` when domain = name."""
+        layer = self.layer or "sources"
+        return (layer, self.name) if self.domain in (None, self.name) else (layer, self.domain, self.name)
 
     @property
     def row_rules(self) -> tuple[Rule, ...]:

@@ -20,13 +20,17 @@ import jsonschema
 import yaml
 
 from dte_platform.contracts.model import (
+    CanonicalInput,
+    CanonicalSpec,
     Column,
     Contract,
     Dataset,
     DteSpec,
+    FieldSource,
     QualitySpec,
     SlaProperty,
     SourceSpec,
+    SurvivorshipRule,
 )
 from dte_platform.errors import DefinitionError
 
@@ -231,7 +235,13 @@ def _build_dataset(
     path = readable_path(doc, ["schema", index])
     name = obj.get("name")
     _require_identifier(file, f"{path}.name", name)
-    dte_value = {**contract_dte, **_dte_value(file, obj.get("customProperties"), f"{path}.customProperties")}
+    object_dte = _dte_value(file, obj.get("customProperties"), f"{path}.customProperties")
+    dte_value = {**contract_dte, **object_dte}
+    # where each dte key was declared, so that errors name the right place
+    origins = {
+        k: f"{path}.customProperties.dte.value" if k in object_dte else "customProperties.dte.value"
+        for k in dte_value
+    }
     columns = tuple(
         _build_column(file, doc, ["schema", index, "properties", j], prop)
         for j, prop in enumerate(obj.get("properties") or [])
@@ -243,7 +253,7 @@ def _build_dataset(
         path=path,
         columns=columns,
         quality=_quality(doc, ["schema", index, "quality"], obj.get("quality")),
-        dte=_build_dte(file, path, dte_value),
+        dte=_build_dte(file, origins, dte_value),
         physical_name=obj.get("physicalName"),
         description=obj.get("description") or obj.get("businessName"),
         ignored=tuple(ignored),
@@ -305,21 +315,66 @@ def _dte_value(file: Path, custom: Any, path: str) -> dict[str, Any]:
     return {}
 
 
-def _build_dte(file: Path, path: str, value: Mapping[str, Any]) -> DteSpec:
+def _build_dte(file: Path, origins: Mapping[str, str], value: Mapping[str, Any]) -> DteSpec:
     source = value.get("source")
     quarantine = value.get("quarantine") or {}
     freshness = value.get("freshness") or {}
+    canonical = value.get("canonical")
     return DteSpec(
+        canonical=_build_canonical(f"{origins['canonical']}.canonical", canonical) if canonical else None,
         risk=value.get("risk", "low"),
-        source=_build_source(file, path, source) if source else None,
+        source=_build_source(file, f"{origins['source']}.source", source) if source else None,
         quarantine_max_percent=float(quarantine.get("maxPercent", 5.0)),
         freshness_severity=freshness.get("severity", "warning"),
     )
 
 
+def _build_canonical(path: str, spec: Mapping[str, Any]) -> CanonicalSpec:
+    training = spec.get("training") or {}
+    survivorship = spec["survivorship"]
+    return CanonicalSpec(
+        inputs=tuple(_build_input(f"{path}.inputs[{i}]", item) for i, item in enumerate(spec["inputs"])),
+        normalize={k: tuple(v) for k, v in (spec.get("normalize") or {}).items()},
+        blocking=tuple(tuple(rule) for rule in spec["blocking"]),
+        comparisons={k: dict(v) for k, v in spec["comparisons"].items()},
+        survivorship_default=_survivorship(survivorship["default"]),
+        survivorship_fields={k: _survivorship(v) for k, v in (survivorship.get("fields") or {}).items()},
+        source_priority=tuple(survivorship.get("sourcePriority") or ()),
+        path=path,
+        threshold=float(spec.get("threshold", 0.9)),
+        seed=int(training.get("seed", 42)),
+        max_pairs=int(training.get("maxPairs", 1_000_000)),
+        em_blocking=tuple(tuple(rule) for rule in training.get("em") or ()),
+        deterministic=tuple(tuple(rule) for rule in training.get("deterministic") or ()),
+        recall=float(training.get("recall", 0.8)),
+        max_cluster_size=int(spec.get("maxClusterSize", 10)),
+    )
+
+
+def _build_input(path: str, item: Mapping[str, Any]) -> CanonicalInput:
+    fields = {
+        name: FieldSource(value)
+        if isinstance(value, str)
+        else FieldSource(value["column"], tuple(value.get("normalize") or ()))
+        for name, value in item["fields"].items()
+    }
+    return CanonicalInput(
+        asset=item["asset"],
+        system=item["system"],
+        key=item["key"],
+        fields=fields,
+        path=path,
+        recency=item.get("recency"),
+    )
+
+
+def _survivorship(value: Mapping[str, Any]) -> SurvivorshipRule:
+    return SurvivorshipRule(rule=value["rule"], tie_break=tuple(value.get("tieBreak") or ()))
+
+
 def _build_source(file: Path, path: str, source: Mapping[str, Any]) -> SourceSpec:
     landing = str(source["path"])
-    where = f"{path}.customProperties.dte.value.source.path"
+    where = f"{path}.path"
     if Path(landing).is_absolute() or ".." in Path(landing).parts:
         raise DefinitionError(file, where, "landing path must stay inside the project directory")
     if "{date}" not in landing and source.get("partitioning"):

@@ -58,6 +58,59 @@ class SourceSpec:
 
 
 @dataclass(frozen=True)
+class FieldSource:
+    """Where a golden field comes from in one input, and how it is normalized there."""
+
+    column: str
+    normalize: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CanonicalInput:
+    asset: str
+    system: str
+    key: str
+    fields: Mapping[str, FieldSource]
+    path: str
+    recency: str | None = None
+
+
+@dataclass(frozen=True)
+class SurvivorshipRule:
+    rule: str
+    tie_break: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CanonicalSpec:
+    """The golden-record recipe of a golden contract (``dte.canonical``)."""
+
+    inputs: tuple[CanonicalInput, ...]
+    normalize: Mapping[str, tuple[str, ...]]
+    blocking: tuple[tuple[str, ...], ...]
+    comparisons: Mapping[str, Mapping[str, Any]]
+    survivorship_default: SurvivorshipRule
+    survivorship_fields: Mapping[str, SurvivorshipRule]
+    source_priority: tuple[str, ...]
+    path: str
+    threshold: float = 0.9
+    seed: int = 42
+    max_pairs: int = 1_000_000
+    em_blocking: tuple[tuple[str, ...], ...] = ()
+    deterministic: tuple[tuple[str, ...], ...] = ()
+    recall: float = 0.8
+    max_cluster_size: int = 10
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """Every golden field some input provides, in first-seen order."""
+        return tuple(dict.fromkeys(f for i in self.inputs for f in i.fields))
+
+    def rule_for(self, field: str) -> SurvivorshipRule:
+        return self.survivorship_fields.get(field, self.survivorship_default)
+
+
+@dataclass(frozen=True)
 class DteSpec:
     """The ``dte`` custom property, contract level merged with schema-object level."""
 
@@ -65,6 +118,7 @@ class DteSpec:
     source: SourceSpec | None = None
     quarantine_max_percent: float = 5.0
     freshness_severity: str = "warning"
+    canonical: CanonicalSpec | None = None
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,7 @@ class TableShapeError(DteError):
 
 
 def table_name(compiled: CompiledDataset) -> tuple[str, str]:
-    return (
-        compiled.layer or "sources",
-        f"{compiled.domain}__{compiled.name}" if compiled.domain else compiled.name,
-    )
+    return (compiled.layer or "sources", compiled.slug)
 
 
 def data_table(compiled: CompiledDataset) -> str:

