@@ -43,6 +43,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     lint = contracts.add_parser("lint", help="validate and compile contract files; non-zero exit on errors")
     lint.add_argument("paths", nargs="+", type=Path)
+    lineage = sub.add_parser("lineage", help="OpenLineage events").add_subparsers(
+        dest="action", required=True
+    )
+    replay = lineage.add_parser(
+        "replay", help="send the events spooled while the lineage endpoint was unreachable"
+    )
+    replay.add_argument(
+        "--project", type=Path, help="project folder (default: DTE_PROJECT_DIR or the current folder)"
+    )
     demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="action", required=True)
     demo.add_parser("generate", help="write the demo landing data (see --help)", add_help=False)
     return parser
@@ -59,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args, console)
+        if args.command == "lineage":
+            return _replay(args, console)
         return _lint(args.paths, console)
     except DefinitionError as exc:
         console.print(f"[red]definition error[/red] {exc}", highlight=False)
@@ -82,7 +93,7 @@ def _expand_partitions(values: Sequence[str]) -> list[str]:
 def _run(args: argparse.Namespace, console: Console) -> int:
     from dte_platform.orchestration.headless import instance_for_run, plan, run_all
 
-    settings = Settings.for_project(args.project) if args.project else Settings.from_env(Path.cwd())
+    settings = _settings(args)
     days = plan(settings, args.select, _expand_partitions(args.partition))
     if not days:
         console.print("nothing to run: no landing data for the selection")
@@ -90,7 +101,9 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     instance = instance_for_run(os.environ.get("DAGSTER_HOME"))
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task(f"materializing {sum(map(len, days.values()))} partitions", total=len(days))
+        task = progress.add_task(
+            f"materializing {sum(len(keys) for _, keys in days)} partitions", total=len(days)
+        )
         outcomes = run_all(settings, instance, days, on_day=lambda _: progress.advance(task))
     console.print(_summary(outcomes))
     failed = [o for o in outcomes if not o.ok]
@@ -99,6 +112,29 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         highlight=False,
     )
     return 1 if failed else 0
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """``--project`` wins over ``DTE_PROJECT_DIR``; the other DTE_* and OPENLINEAGE_* variables apply."""
+    env = {**os.environ, "DTE_PROJECT_DIR": str(args.project)} if args.project else None
+    return Settings.from_env(Path.cwd(), env)
+
+
+def _replay(args: argparse.Namespace, console: Console) -> int:
+    from dte_platform.lineage import LineageEmitter
+
+    settings = _settings(args)
+    emitter = LineageEmitter(settings.lineage, settings.artifacts_dir / "lineage")
+    try:
+        sent, left = emitter.replay()
+    finally:
+        emitter.close()
+    console.print(
+        f"replayed {sent} lineage event(s) to {settings.lineage.url or settings.lineage.transport}; "
+        f"{left} still spooled in {emitter.spool_path}",
+        highlight=False,
+    )
+    return 1 if left else 0
 
 
 def _summary(outcomes: list) -> Table:

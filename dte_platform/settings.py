@@ -54,10 +54,12 @@ class Settings:
             overrides["warehouse_path"] = Path(env["DTE_WAREHOUSE"]).resolve()
         if env.get("DTE_ARTIFACTS_DIR"):
             overrides["artifacts_dir"] = Path(env["DTE_ARTIFACTS_DIR"]).resolve()
+        # OPENLINEAGE_URL (the client's own variable) selects HTTP unless DTE_LINEAGE_TRANSPORT says otherwise
+        url = env.get("DTE_LINEAGE_URL") or env.get("OPENLINEAGE_URL")
         overrides["lineage"] = LineageSettings(
-            transport=env.get("DTE_LINEAGE_TRANSPORT", "file"),
-            url=env.get("DTE_LINEAGE_URL"),
-            namespace=env.get("DTE_LINEAGE_NAMESPACE", "dte"),
+            transport=env.get("DTE_LINEAGE_TRANSPORT", "http" if url else "file"),
+            url=url,
+            namespace=env.get("DTE_LINEAGE_NAMESPACE") or env.get("OPENLINEAGE_NAMESPACE", "dte"),
         )
         return cls.for_project(root, **overrides)
 

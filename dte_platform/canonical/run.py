@@ -28,7 +28,7 @@ from dte_platform.canonical import identity
 from dte_platform.canonical.matching import MatchResult, match
 from dte_platform.canonical.prepare import match_sql, records_sql
 from dte_platform.canonical.survivorship import PROVENANCE, survive
-from dte_platform.compiler.pandera_exec import ROW_INDEX, RowSchemas, evaluate_rows, raw_name
+from dte_platform.compiler.pandera_exec import RowSchemas, built_row_results
 from dte_platform.compiler.results import RuleResult
 from dte_platform.compiler.rules import CompiledDataset, Rule
 from dte_platform.compiler.sql_exec import SINGLE_RULES, evaluate_metrics
@@ -246,21 +246,7 @@ def _results(
 
 def _contract_rows(job: GoldenJob, golden: pl.DataFrame) -> list[RuleResult]:
     """Row rules of the golden contract, counted on the golden rows (nothing to quarantine here)."""
-    frame = golden.with_columns(
-        pl.col(c.name).alias(raw_name(c.name)) for c in job.compiled.columns
-    ).with_row_index(ROW_INDEX)
-    failures = evaluate_rows(job.schemas, frame)
-    counts = dict(failures.group_by("rule_id").len().iter_rows())
-    return [
-        RuleResult(
-            rule,
-            counts.get(rule.id, 0) == 0,
-            float(counts.get(rule.id, 0)),
-            int(counts.get(rule.id, 0)),
-            {"failing_rows": int(counts.get(rule.id, 0)), "rows": golden.height},
-        )
-        for rule in job.compiled.row_rules
-    ]
+    return built_row_results(job.schemas, golden.select(c.name for c in job.compiled.columns))
 
 
 def _xref_conservation(

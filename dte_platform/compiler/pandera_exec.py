@@ -18,6 +18,7 @@ import polars as pl
 from pandera.api.polars.types import PolarsData
 from pandera.config import ValidationDepth, config_context
 
+from dte_platform.compiler.results import RuleResult
 from dte_platform.compiler.rules import ColumnType, CompiledDataset, Rule, Severity
 from dte_platform.errors import DefinitionError
 
@@ -192,3 +193,23 @@ def _with_severity(failures: pl.DataFrame, rules: dict[str, Rule]) -> pl.DataFra
         .replace_strict(severity, default=Severity.ERROR.value, return_dtype=pl.String)
         .alias("severity")
     )
+
+
+def built_row_results(schemas: RowSchemas, frame: pl.DataFrame) -> list[RuleResult]:
+    """Row rules on data the platform built (golden, marts): failing rows are counted, not
+    quarantined; each value stands for its own landing text."""
+    indexed = frame.with_columns(pl.col(c).alias(raw_name(c)) for c in frame.columns).with_row_index(
+        ROW_INDEX
+    )
+    failures = evaluate_rows(schemas, indexed)
+    counts = {str(k): int(v) for k, v in failures.group_by("rule_id").len().iter_rows()}
+    return [
+        RuleResult(
+            rule,
+            counts.get(rid, 0) == 0,
+            float(counts.get(rid, 0)),
+            counts.get(rid, 0),
+            {"failing_rows": counts.get(rid, 0), "rows": frame.height},
+        )
+        for rid, rule in schemas.rules.items()
+    ]

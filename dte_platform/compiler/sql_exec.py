@@ -132,9 +132,10 @@ def evaluate_unique_across(
         sql = f"SELECT count(*) - count(DISTINCT row({', '.join(keys)})) FROM {table}"
         params: list[Any] = []
     else:
+        # keys of this partition that occur in any other row, here or in another partition
         sql = (
             f"SELECT count(*) FROM {table} p WHERE p.{part} = ? AND EXISTS "
-            f"(SELECT 1 FROM {table} o WHERE o.{part} <> ? AND {match})"
+            f"(SELECT 1 FROM {table} o WHERE (o.{part} <> ? OR o.rowid <> p.rowid) AND {match})"
         )
         params = [partition, partition]
     count = int(one(conn, sql, params)[0])
@@ -235,3 +236,21 @@ def count_orphans(
         f"LEFT JOIN (SELECT DISTINCT {keys} FROM {reference}) r ON {match} WHERE {present}",
     )
     return int(row[0]), int(row[1])
+
+
+def compare_totals(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    column: str,
+    reference: str,
+    reference_column: str,
+    where: str | None,
+) -> tuple[float, float]:
+    """(sum of ``column`` in ``table``, sum of ``reference_column`` in the filtered ``reference``)."""
+    condition = f" WHERE {where}" if where else ""
+    row = one(
+        conn,
+        f"SELECT (SELECT coalesce(sum({ident(column)}), 0) FROM {table}), "
+        f"(SELECT coalesce(sum({ident(reference_column)}), 0) FROM {reference}{condition})",
+    )
+    return float(row[0]), float(row[1])

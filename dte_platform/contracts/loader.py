@@ -326,7 +326,19 @@ def _build_dte(file: Path, origins: Mapping[str, str], value: Mapping[str, Any])
         source=_build_source(file, f"{origins['source']}.source", source) if source else None,
         quarantine_max_percent=float(quarantine.get("maxPercent", 5.0)),
         freshness_severity=freshness.get("severity", "warning"),
+        sql=_sql_file(file, f"{origins.get('sql')}.sql", value["sql"]) if "sql" in value else None,
+        sql_path=f"{origins.get('sql')}.sql",
+        partition_start=(value.get("partitioning") or {}).get("start"),
     )
+
+
+def _sql_file(file: Path, where: str, relative: str) -> Path:
+    path = (file.parent / relative).resolve()
+    if not path.is_relative_to(file.parent.resolve()):
+        raise DefinitionError(file, where, "the SQL file must sit next to the contract (or below it)")
+    if not path.is_file():
+        raise DefinitionError(file, where, f"SQL file {relative} not found next to the contract")
+    return path
 
 
 def _build_canonical(path: str, spec: Mapping[str, Any]) -> CanonicalSpec:

@@ -119,6 +119,9 @@ class DteSpec:
     quarantine_max_percent: float = 5.0
     freshness_severity: str = "warning"
     canonical: CanonicalSpec | None = None
+    sql: Path | None = None  # a mart's SQL file (absolute)
+    sql_path: str = ""  # where `sql` is declared, for errors
+    partition_start: str | None = None  # a partitioned mart's first day
 
 
 @dataclass(frozen=True)

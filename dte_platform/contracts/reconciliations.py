@@ -10,6 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlglot
+import sqlglot.expressions as exp
+
 from dte_platform.compiler.rules import CompiledDataset, Severity
 from dte_platform.contracts.loader import parse_yaml, readable_path, validate_against
 from dte_platform.errors import DefinitionError
@@ -28,6 +31,8 @@ class Reconciliation:
     severity: Severity
     max_percent: float
     path: str
+    kind: str = "referential"
+    where: str | None = None  # totals: condition on the reference rows, checked at load
 
 
 def load_reconciliations(file: Path, datasets: Mapping[str, CompiledDataset]) -> list[Reconciliation]:
@@ -55,9 +60,30 @@ def load_reconciliations(file: Path, datasets: Mapping[str, CompiledDataset]) ->
                 severity=Severity.parse(item.get("severity", "warning")),
                 max_percent=float(item.get("maxPercent", 0.0)),
                 path=path,
+                kind=item["type"],
+                where=_condition(file, f"{path}.references.where", ref.get("where")),
             )
         )
     return out
+
+
+def _condition(file: Path, field: str, where: str | None) -> str | None:
+    """A plain row condition: no subqueries, no table functions, nothing but one WHERE clause."""
+    if where is None:
+        return None
+    try:
+        query = sqlglot.parse_one(f"SELECT 1 FROM __reference WHERE {where}", read="duckdb")
+    except sqlglot.errors.ParseError as exc:
+        raise DefinitionError(file, field, f"not a SQL condition: {exc}") from exc
+    tables = {t.name for t in query.find_all(exp.Table)}
+    nested = [n for n in query.find_all(exp.Subquery, exp.Select) if n is not query]
+    if (
+        tables != {"__reference"}
+        or nested
+        or any(isinstance(f, exp.Func) and f.sql_name().upper().startswith("READ_") for f in query.walk())
+    ):
+        raise DefinitionError(file, field, "must be a condition on the reference's own columns")
+    return where
 
 
 def _require_columns(

@@ -5,9 +5,11 @@ variable). Loading fails fast on the first bad contract, naming the file and the
 """
 
 # no `from __future__ import annotations`: Dagster inspects the context annotation at runtime
+import dataclasses
 import datetime as dt
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -19,8 +21,11 @@ from dte_platform.compiler.rules import Severity
 from dte_platform.contracts import Contract, Dataset, reconciliations
 from dte_platform.errors import DefinitionError, DteError
 from dte_platform.ingest import IngestReport, SourceRun, ingest_partition
+from dte_platform.ingest.landing import partition_files, relative_name
 from dte_platform.ingest.run import prepare_source
 from dte_platform.ingest.writer import data_table
+from dte_platform.lineage import datasets as lineage_datasets
+from dte_platform.orchestration.lineage import LineageResource, lineage_resource, step_lineage
 from dte_platform.orchestration.resources import WarehouseResource
 from dte_platform.orchestration.translator import ContractTranslator
 from dte_platform.settings import Settings
@@ -68,8 +73,20 @@ def build_source_asset(
         code_version=translator.code_version(contract),
         pool=WAREHOUSE_POOL,
     )
-    def _source_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[Any]:
-        report = _ingest(context, warehouse, job)
+    def _source_asset(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, lineage: LineageResource
+    ) -> Iterator[Any]:
+        out = lineage_datasets.table_dataset(
+            compiled, Path(warehouse.database), description=dataset.description, owners=contract.owners
+        )
+        landing = [
+            lineage_datasets.file_dataset(settings.project_dir, f)
+            for f in _landing(job, context.partition_key)
+        ]
+        with step_lineage(context, lineage, key.to_user_string(), landing, [out]) as step:
+            report, rows, metrics = _ingest(context, warehouse, job)
+            step.outputs = [dataclasses.replace(out, row_count=rows, column_metrics=metrics)]
+            step.checked = [dataclasses.replace(step.outputs[0], assertions=_assertions(report.results))]
         yield dg.MaterializeResult(metadata=materialization_metadata(report))
         for result in report.results:
             yield check_result(result)
@@ -77,10 +94,26 @@ def build_source_asset(
     return _source_asset
 
 
-def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource, job: SourceRun) -> IngestReport:
+def _landing(job: SourceRun, day: str) -> list[str]:
+    try:
+        return [relative_name(job.project_dir, f) for f in partition_files(job.project_dir, job.source, day)]
+    except DteError:
+        return []  # the ingest step reports it
+
+
+def _assertions(results: list[RuleResult]) -> tuple[Any, ...]:
+    return lineage_datasets.table_dataset_assertions(results)
+
+
+def _ingest(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, job: SourceRun
+) -> tuple[IngestReport, int, dict[str, dict[str, int | float]]]:
     try:
         with warehouse.get_connection() as conn:
             report = ingest_partition(conn, job, context.partition_key, dt.datetime.now(dt.UTC))
+            rows, metrics = lineage_datasets.column_metrics(
+                conn, job.compiled, dt.date.fromisoformat(report.partition)
+            )
     except DteError as exc:
         # the partition is left as it was; the message names the file and what is wrong with it
         raise dg.Failure(description=str(exc), metadata={"dte/partition": context.partition_key}) from exc
@@ -88,7 +121,7 @@ def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource, job
         f"{report.table} {report.partition}: {report.rows_in} rows in, {report.rows_loaded} loaded, "
         f"{report.rows_quarantined} quarantined ({report.rows_unparseable} unparseable)"
     )
-    return report
+    return report, rows, metrics
 
 
 def materialization_metadata(report: IngestReport) -> dict[str, Any]:
@@ -161,7 +194,9 @@ def build_contract_assets(
     settings: Settings, translator: ContractTranslator | None = None
 ) -> list[dg.AssetsDefinition]:
     """Sources (landing files) and golden datasets (canonicalization), one asset per dataset."""
+    from dte_platform.marts.catalog import warehouse_tables
     from dte_platform.orchestration.golden import build_golden_asset
+    from dte_platform.orchestration.marts import build_mart_asset
 
     translator = translator or ContractTranslator()
     datasets = compiled_datasets(settings)
@@ -173,6 +208,10 @@ def build_contract_assets(
         build_golden_asset(c, d, compiled, by_key, settings, translator)
         for c, d, compiled in datasets
         if d.dte.canonical is not None
+    ]
+    tables = warehouse_tables((c, translator.partitions_def(d) is not None) for _, d, c in datasets)
+    assets += [
+        build_mart_asset(c, d, compiled, tables, translator) for c, d, compiled in datasets if d.dte.sql
     ]
     _check_unique_keys(assets)
     return assets
@@ -195,7 +234,7 @@ def build_reconciliation_checks(
 ) -> list[dg.AssetChecksDefinition]:
     """One asset check per entry of the project's ``checks/reconciliations.yaml``."""
     translator = translator or ContractTranslator()
-    datasets = {translator.asset_key(c).to_user_string(): c for _, _, c in compiled_sources(settings)}
+    datasets = {translator.asset_key(c).to_user_string(): c for _, _, c in compiled_datasets(settings)}
     file = settings.checks_dir / reconciliations.FILE_NAME
     return [_reconciliation_check(r, datasets) for r in reconciliations.load_reconciliations(file, datasets)]
 
@@ -216,6 +255,8 @@ def _reconciliation_check(
         pool=WAREHOUSE_POOL,
     )
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        if rec.kind == "totals":
+            return _totals(warehouse, rec, table, reference, severity)
         with warehouse.get_connection() as conn:
             orphans, rows = sql_exec.count_orphans(conn, table, rec.columns, reference, rec.reference_columns)
         percent = 100.0 * orphans / rows if rows else 0.0
@@ -234,8 +275,36 @@ def _reconciliation_check(
     return _check
 
 
+def _totals(
+    warehouse: WarehouseResource,
+    rec: reconciliations.Reconciliation,
+    table: str,
+    reference: str,
+    severity: dg.AssetCheckSeverity,
+) -> dg.AssetCheckResult:
+    with warehouse.get_connection() as conn:
+        total, expected = sql_exec.compare_totals(
+            conn, table, rec.columns[0], reference, rec.reference_columns[0], rec.where
+        )
+    gap = 100.0 * abs(total - expected) / abs(expected) if expected else (0.0 if total == 0 else 100.0)
+    return dg.AssetCheckResult(
+        passed=gap <= rec.max_percent,
+        severity=severity,
+        metadata={
+            "dte/total": total,
+            "dte/reference_total": expected,
+            "dte/gap_percent": round(gap, 6),
+            "dte/tolerance_percent": rec.max_percent,
+            "dte/declared_at": rec.path,
+        },
+    )
+
+
 def build_resources(settings: Settings) -> dict[str, Any]:
-    return {"warehouse": WarehouseResource(database=str(settings.warehouse_path))}
+    return {
+        "warehouse": WarehouseResource(database=str(settings.warehouse_path)),
+        "lineage": lineage_resource(settings),
+    }
 
 
 def assemble_definitions(

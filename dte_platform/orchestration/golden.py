@@ -2,8 +2,10 @@
 depends on its input source assets, with the contract's checks and the golden-record checks."""
 
 # no `from __future__ import annotations`: Dagster inspects the context annotation at runtime
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -13,7 +15,9 @@ from dte_platform.canonical.run import GoldenReport, build_golden
 from dte_platform.compiler.rules import CompiledDataset
 from dte_platform.contracts import Contract, Dataset
 from dte_platform.errors import DteError
+from dte_platform.lineage.datasets import column_metrics, table_dataset, table_dataset_assertions
 from dte_platform.orchestration.factories import WAREHOUSE_POOL, check_result
+from dte_platform.orchestration.lineage import LineageResource, step_lineage
 from dte_platform.orchestration.resources import WarehouseResource
 from dte_platform.orchestration.translator import ContractTranslator
 from dte_platform.settings import Settings
@@ -44,12 +48,23 @@ def build_golden_asset(
         code_version=translator.code_version(contract),
         pool=WAREHOUSE_POOL,
     )
-    def _golden_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[Any]:
-        try:
-            with warehouse.get_connection() as conn:
-                report = build_golden(conn, job, dt.datetime.now(dt.UTC))
-        except DteError as exc:
-            raise dg.Failure(description=str(exc)) from exc
+    def _golden_asset(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, lineage: LineageResource
+    ) -> Iterator[Any]:
+        warehouse_path = Path(warehouse.database)
+        inputs = [table_dataset(datasets[i.asset], warehouse_path) for i in spec.inputs]
+        out = table_dataset(compiled, warehouse_path, description=dataset.description, owners=contract.owners)
+        with step_lineage(context, lineage, key.to_user_string(), inputs, [out]) as step:
+            try:
+                with warehouse.get_connection() as conn:
+                    report = build_golden(conn, job, dt.datetime.now(dt.UTC))
+                    rows, metrics = column_metrics(conn, compiled, None)
+            except DteError as exc:
+                raise dg.Failure(description=str(exc)) from exc
+            step.outputs = [dataclasses.replace(out, row_count=rows, column_metrics=metrics)]
+            step.checked = [
+                dataclasses.replace(step.outputs[0], assertions=table_dataset_assertions(report.results))
+            ]
         context.log.info(
             f"{report.table}: {report.records} source records -> {report.entities} entities "
             f"({report.merges} merges, {report.splits} splits, {report.created_ids} new ids)"

@@ -41,26 +41,42 @@ def instance_for_run(dagster_home: str | None) -> dg.DagsterInstance:
 WHOLE = "-"  # the "partition" of datasets rebuilt whole (golden)
 
 
-def plan(
-    settings: Settings, select: Sequence[str] = (), partitions: Sequence[str] = ()
-) -> dict[str, list[str]]:
-    """Day -> asset keys to materialize: selected sources on the days that have landing files,
-    then (under :data:`WHOLE`) the selected datasets that are rebuilt whole, after every day."""
-    days: dict[str, list[str]] = {}
-    whole: list[str] = []
+Step = tuple[str, list[str]]  # (partition day or WHOLE, asset keys)
+
+
+def plan(settings: Settings, select: Sequence[str] = (), partitions: Sequence[str] = ()) -> list[Step]:
+    """Runs in dependency order: sources day by day (days with landing files), golden datasets,
+    partitioned marts on those days, then marts rebuilt whole."""
+    sources: dict[str, list[str]] = {}
+    golden: list[str] = []
+    daily_marts: list[str] = []
+    whole_marts: list[str] = []
+    all_days: set[str] = set()
     for _, dataset, compiled in compiled_datasets(settings):
         key = "/".join(compiled.key_path)
+        source = dataset.dte.source
+        days = (
+            [
+                d
+                for d in available_partitions(settings.project_dir, source)
+                if d >= (source.partition_start or d) and (not partitions or d in partitions)
+            ]
+            if source
+            else []
+        )
+        all_days.update(days)
         if select and not any(fnmatch.fnmatch(key, pattern) for pattern in select):
             continue
-        source = dataset.dte.source
-        if source is None:
-            whole += [key] if dataset.dte.canonical is not None else []
-            continue
-        for day in available_partitions(settings.project_dir, source):
-            if day >= (source.partition_start or day) and (not partitions or day in partitions):
-                days.setdefault(day, []).append(key)
-    ordered = dict(sorted(days.items()))
-    return {**ordered, WHOLE: whole} if whole else ordered
+        for day in days:
+            sources.setdefault(day, []).append(key)
+        if dataset.dte.canonical is not None:
+            golden.append(key)
+        elif dataset.dte.sql is not None:
+            (daily_marts if dataset.dte.partition_start else whole_marts).append(key)
+    steps: list[Step] = sorted(sources.items())
+    steps += [(WHOLE, golden)] if golden else []
+    steps += [(day, daily_marts) for day in sorted(all_days)] if daily_marts else []
+    return steps + ([(WHOLE, whole_marts)] if whole_marts else [])
 
 
 # the progress display and the summary replace Dagster's per-event console log; failures are in the summary
@@ -70,13 +86,13 @@ _QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 def run_all(
     settings: Settings,
     instance: dg.DagsterInstance,
-    days: dict[str, list[str]],
+    days: list[Step],
     on_day: Callable[[str], None] = lambda _: None,
 ) -> list[PartitionOutcome]:
     defs = build_definitions(settings)
     assets = {a.key.to_user_string(): a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)}
     outcomes: list[PartitionOutcome] = []
-    for day, keys in days.items():
+    for day, keys in days:
         result = dg.materialize(
             [assets[k] for k in keys],
             partition_key=None if day == WHOLE else day,
@@ -88,7 +104,7 @@ def run_all(
         )
         outcomes.extend(_outcomes(result, day, keys))
         on_day(day)
-    selected = {k for keys in days.values() for k in keys}
+    selected = {k for _, keys in days for k in keys}
     return outcomes + _standalone_checks(defs, instance, selected)
 
 
@@ -144,6 +160,8 @@ def _outcomes(result: dg.ExecuteInProcessResult, day: str, keys: list[str]) -> l
                 "rows_in": counts["dte/source_records"],
                 "rows_loaded": counts["dagster/row_count"],
             }
+        elif not outcome.rows and "dagster/row_count" in counts:  # marts: rows built
+            outcome.rows = {"rows_loaded": counts["dagster/row_count"]}
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed:
             outcome = by_key[evaluation.asset_key.to_user_string()]

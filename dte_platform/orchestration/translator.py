@@ -49,9 +49,8 @@ class ContractTranslator:
     def partitions_def(self, dataset: Dataset) -> dg.PartitionsDefinition | None:
         """Daily for landed sources; built datasets (golden) are rebuilt whole."""
         source = dataset.dte.source
-        if source is None or source.partition_start is None:
-            return None
-        return dg.DailyPartitionsDefinition(start_date=source.partition_start, end_offset=1)
+        start = source.partition_start if source is not None else dataset.dte.partition_start
+        return dg.DailyPartitionsDefinition(start_date=start, end_offset=1) if start else None
 
     def freshness_policy(self, compiled: CompiledDataset) -> dg.FreshnessPolicy | None:
         rule = next((r for r in compiled.rules if r.kind == "freshness"), None)

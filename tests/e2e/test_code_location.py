@@ -15,6 +15,9 @@ from tests.conftest import REPO
 
 EXPECTED_ASSETS = {
     "golden/customers",
+    "marts/customers/customer_lifetime_value",
+    "marts/sales/customer_orders",
+    "marts/sales/daily_revenue",
     "sources/crm/customers",
     "sources/shop/customers",
     "sources/shop/orders",
@@ -54,13 +57,14 @@ def test_asset_graph_snapshot(sample_project: Path, monkeypatch: pytest.MonkeyPa
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         assert node.tags["dte/risk"] in {"low", "medium", "high"}
-        assert (node.partitions_def is not None) == (key.path[0] == "sources")
+        daily = key.path[0] == "sources" or key.path[-1] in {"customer_orders", "daily_revenue"}
+        assert (node.partitions_def is not None) == daily
 
 
 def test_every_committed_contract_lints(repo: Path) -> None:
     result = lint(str(repo / "assets"))
     assert result.returncode == 0, result.stdout
-    assert "5 contract(s), 0 with errors" in result.stdout
+    assert "8 contract(s), 0 with errors" in result.stdout
 
 
 def test_official_examples_load_with_not_enforced_notes(repo: Path) -> None:

@@ -1,0 +1,1 @@
+"""Marts: SQL models over other assets, rebuilt whole or per daily partition."""

@@ -1,0 +1,112 @@
+"""Marts as Dagster assets: deps and column lineage come from the SQL, checks from the contract."""
+
+# no `from __future__ import annotations`: Dagster inspects the context annotation at runtime
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from dte_platform.compiler.rules import CompiledDataset
+from dte_platform.compiler.sql_model import TableInfo
+from dte_platform.contracts import Contract, Dataset
+from dte_platform.lineage import ColumnSource
+from dte_platform.lineage import Dataset as LineageDataset
+from dte_platform.lineage.datasets import (
+    column_metrics,
+    table_dataset,
+    table_dataset_assertions,
+    warehouse_namespace,
+)
+from dte_platform.marts.jobs import mart_job
+from dte_platform.marts.run import MartJob, build_mart
+from dte_platform.orchestration.factories import WAREHOUSE_POOL, check_result
+from dte_platform.orchestration.lineage import LineageResource, step_lineage
+from dte_platform.orchestration.resources import WarehouseResource
+from dte_platform.orchestration.translator import ContractTranslator
+
+
+def build_mart_asset(
+    contract: Contract,
+    dataset: Dataset,
+    compiled: CompiledDataset,
+    tables: Mapping[tuple[str, str], TableInfo],
+    translator: ContractTranslator,
+) -> dg.AssetsDefinition:
+    job = mart_job(contract, dataset, compiled, tables)
+    key = translator.asset_key(compiled)
+    partitions_def = translator.partitions_def(dataset)
+    metadata = {
+        **translator.metadata(contract, dataset, compiled),
+        "dagster/column_lineage": column_lineage(job),
+        "dte/sql": dg.MetadataValue.md(f"```sql\n{job.model.sql.strip()}\n```"),
+    }
+
+    @dg.asset(
+        key=key,
+        deps=[dg.AssetKey(d.split("/")) for d in job.model.deps],
+        description=translator.description(contract, dataset),
+        group_name=translator.group_name(compiled),
+        owners=translator.owners(contract),
+        tags=translator.tags(contract, dataset),
+        kinds={"duckdb", "sql"},
+        metadata=metadata,
+        partitions_def=partitions_def,
+        check_specs=[translator.check_spec(key, r, partitions_def) for r in compiled.rules],
+        code_version=translator.code_version(contract),
+        pool=WAREHOUSE_POOL,
+    )
+    def _mart_asset(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, lineage: LineageResource
+    ) -> Iterator[Any]:
+        day = dt.date.fromisoformat(context.partition_key) if job.partitioned else None
+        warehouse_path = Path(warehouse.database)
+        namespace = warehouse_namespace(warehouse_path)
+        inputs = [LineageDataset(namespace=namespace, name=table) for table in job.model.tables]
+        out = table_dataset(
+            compiled,
+            warehouse_path,
+            description=dataset.description,
+            owners=contract.owners,
+            column_lineage=_ol_column_lineage(job, namespace),
+        )
+        with step_lineage(context, lineage, key.to_user_string(), inputs, [out]) as step:
+            try:
+                with warehouse.get_connection() as conn:
+                    report = build_mart(conn, job, day)
+                    rows, metrics = column_metrics(conn, compiled, day)
+            except Exception as exc:
+                raise dg.Failure(description=f"{job.table}: {str(exc).splitlines()[0]}") from exc
+            step.outputs = [dataclasses.replace(out, row_count=rows, column_metrics=metrics)]
+            step.checked = [
+                dataclasses.replace(
+                    step.outputs[0], column_lineage={}, assertions=table_dataset_assertions(report.results)
+                )
+            ]
+        yield dg.MaterializeResult(metadata={"dagster/row_count": report.rows, "dte/table": report.table})
+        for result in report.results:
+            yield check_result(result)
+
+    return _mart_asset
+
+
+def _ol_column_lineage(job: MartJob, namespace: str) -> dict[str, tuple[ColumnSource, ...]]:
+    return {
+        column: tuple(ColumnSource(namespace=namespace, name=table, field=name) for _, table, name in sources)
+        for column, sources in job.model.column_lineage.items()
+        if sources
+    }
+
+
+def column_lineage(job: MartJob) -> dg.TableColumnLineage:
+    return dg.TableColumnLineage(
+        deps_by_column={
+            column: [
+                dg.TableColumnDep(asset_key=dg.AssetKey(asset.split("/")), column_name=name)
+                for asset, _, name in sources
+            ]
+            for column, sources in job.model.column_lineage.items()
+        }
+    )
