@@ -46,10 +46,12 @@ lint: $(STAMP)
 ## check: lint and type checks plus every test
 check: lint test
 
-## bench: ingest at 1M and 10M orders against plain DuckDB; golden records at 10k, 100k, 1M
+## bench: ingest (1M, 10M) and indicators against plain DuckDB; golden records at 10k-1M; profiling
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.ingest
 	$(BIN)/python -m benchmarks.golden
+	$(BIN)/python -m benchmarks.indicators
+	$(BIN)/python -m benchmarks.profiling
 
 ## sample: regenerate the committed sample landing data
 sample: $(STAMP)

@@ -6,7 +6,7 @@ from pathlib import Path
 import assets
 import checks
 import resources
-from dte_platform.orchestration import assemble_definitions
+from dte_platform.orchestration import assemble_definitions, build_operations
 from dte_platform.settings import Settings
 
 settings = Settings.from_env(default_project_dir=Path(__file__).resolve().parent)
@@ -15,4 +15,5 @@ defs = assemble_definitions(
     assets=assets.build(settings),
     checks=checks.build(settings),
     resources=resources.build(settings),
+    operations=build_operations(settings),
 )

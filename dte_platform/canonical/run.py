@@ -70,6 +70,7 @@ class GoldenReport:
     skipped_training: list[str]
     cluster_sizes: dict[int, int]
     results: list[RuleResult] = field(default_factory=list)
+    validity_pct: float | None = None
 
     @property
     def merge_rate(self) -> float:
@@ -110,8 +111,8 @@ def build_golden(conn: duckdb.DuckDBPyConnection, job: GoldenJob, now: dt.dateti
         skipped_training=matched.skipped_training,
         cluster_sizes={int(k): int(v) for k, v in sizes.items()},
     )
-    results = _results(conn, job, golden, records, match_records, report)
-    return GoldenReport(**{**report.__dict__, "results": results})
+    results, validity = _results(conn, job, golden, records, match_records, report)
+    return GoldenReport(**{**report.__dict__, "results": results, "validity_pct": validity})
 
 
 def _events(assignment: identity.Assignment, kind: str) -> int:
@@ -233,18 +234,18 @@ def _results(
     records: pl.DataFrame,
     match_records: pa.Table,
     report: GoldenReport,
-) -> list[RuleResult]:
-    results = _contract_rows(job, golden)
+) -> tuple[list[RuleResult], float | None]:
+    results, validity = _contract_rows(job, golden)
     results.extend(evaluate_metrics(conn, job.compiled, job.table(), None))
     for rule in job.compiled.dataset_rules:
         if rule.kind in SINGLE_RULES:
             results.append(SINGLE_RULES[rule.kind](conn, rule, job.table(), None))
         elif rule.kind in _GOLDEN_CHECKS:
             results.append(_GOLDEN_CHECKS[rule.kind](conn, job, rule, records, match_records, report))
-    return results
+    return results, validity
 
 
-def _contract_rows(job: GoldenJob, golden: pl.DataFrame) -> list[RuleResult]:
+def _contract_rows(job: GoldenJob, golden: pl.DataFrame) -> tuple[list[RuleResult], float | None]:
     """Row rules of the golden contract, counted on the golden rows (nothing to quarantine here)."""
     return built_row_results(job.schemas, golden.select(c.name for c in job.compiled.columns))
 

@@ -88,6 +88,8 @@ def compile_dataset(
         _ingest_rules(builder, dataset)
     if dataset.dte.canonical is not None:
         _golden_rules(builder, dataset)
+    if dataset.dte.source is not None or dataset.dte.canonical is not None or dataset.dte.sql is not None:
+        _confidence_rules(builder, dataset)
     notes = [*contract.ignored, *dataset.ignored, *(n for c in dataset.columns for n in c.ignored)]
     notes.extend(_sla_notes(contract))
     return CompiledDataset(
@@ -449,6 +451,36 @@ def _sla_notes(contract: Contract) -> Iterator[str]:
             yield f"{sla.path}: SLA property {sla.property!r} not enforced"
         elif not any(_element_column(sla, d) for d in datasets):
             yield f"{sla.path}: element {sla.element!r} names no column of this contract; not enforced"
+
+
+def _confidence_rules(b: _RuleBuilder, dataset: Dataset) -> None:
+    spec = dataset.dte.confidence
+    where = f"{dataset.path}.customProperties.dte.value.confidence"
+    b.add(
+        "volume",
+        kind="volume",
+        scope=Scope.DATASET,
+        severity=Severity.parse(spec.volume_severity),
+        description=f"row count within {spec.volume_threshold} robust z-scores of its history "
+        f"(judged after {spec.volume_min_history} earlier measurements)",
+        source=f"{where}.volume",
+    )
+    b.add(
+        "drift",
+        kind="drift",
+        scope=Scope.DATASET,
+        severity=Severity.parse(spec.drift_severity),
+        description=f"no column's distribution drifts beyond PSI {spec.drift_threshold} from its reference",
+        source=f"{where}.drift",
+    )
+    b.add(
+        "confidence",
+        kind="confidence",
+        scope=Scope.DATASET,
+        severity=Severity.parse(spec.severity),
+        description=f"trust score at least {spec.min_score} of 100",
+        source=where,
+    )
 
 
 def _golden_rules(b: _RuleBuilder, dataset: Dataset) -> None:

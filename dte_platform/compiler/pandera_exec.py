@@ -195,15 +195,18 @@ def _with_severity(failures: pl.DataFrame, rules: dict[str, Rule]) -> pl.DataFra
     )
 
 
-def built_row_results(schemas: RowSchemas, frame: pl.DataFrame) -> list[RuleResult]:
+def built_row_results(schemas: RowSchemas, frame: pl.DataFrame) -> tuple[list[RuleResult], float | None]:
     """Row rules on data the platform built (golden, marts): failing rows are counted, not
-    quarantined; each value stands for its own landing text."""
+    quarantined; each value stands for its own landing text. Also returns the validity: the share
+    of rows (in %) that pass every row rule."""
     indexed = frame.with_columns(pl.col(c).alias(raw_name(c)) for c in frame.columns).with_row_index(
         ROW_INDEX
     )
     failures = evaluate_rows(schemas, indexed)
     counts = {str(k): int(v) for k, v in failures.group_by("rule_id").len().iter_rows()}
-    return [
+    failing = failures.get_column(ROW_INDEX).n_unique()
+    validity = 100.0 * (frame.height - failing) / frame.height if frame.height else None
+    results = [
         RuleResult(
             rule,
             counts.get(rid, 0) == 0,
@@ -213,3 +216,4 @@ def built_row_results(schemas: RowSchemas, frame: pl.DataFrame) -> list[RuleResu
         )
         for rid, rule in schemas.rules.items()
     ]
+    return results, validity

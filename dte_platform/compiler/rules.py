@@ -44,7 +44,8 @@ OPERATORS = (
 
 #: rule kinds the platform adds to every ingested dataset, named without the ``contract__`` prefix
 PLATFORM_KINDS = frozenset(
-    {"conservation", "columns", "freshness", "xref_conservation", "cluster_size", "duplicate_rate"}
+    {"volume", "drift", "confidence"}
+    | {"conservation", "columns", "freshness", "xref_conservation", "cluster_size", "duplicate_rate"}
 )
 
 

@@ -23,6 +23,7 @@ from dte_platform.contracts.model import (
     CanonicalInput,
     CanonicalSpec,
     Column,
+    ConfidenceSpec,
     Contract,
     Dataset,
     DteSpec,
@@ -329,6 +330,22 @@ def _build_dte(file: Path, origins: Mapping[str, str], value: Mapping[str, Any])
         sql=_sql_file(file, f"{origins.get('sql')}.sql", value["sql"]) if "sql" in value else None,
         sql_path=f"{origins.get('sql')}.sql",
         partition_start=(value.get("partitioning") or {}).get("start"),
+        confidence=_confidence(value.get("confidence") or {}),
+    )
+
+
+def _confidence(value: Mapping[str, Any]) -> ConfidenceSpec:
+    volume, drift = value.get("volume") or {}, value.get("drift") or {}
+    defaults = ConfidenceSpec()
+    return ConfidenceSpec(
+        min_score=float(value.get("minScore", defaults.min_score)),
+        severity=value.get("severity", defaults.severity),
+        weights={**defaults.weights, **(value.get("weights") or {})},
+        volume_min_history=int(volume.get("minHistory", defaults.volume_min_history)),
+        volume_threshold=float(volume.get("threshold", defaults.volume_threshold)),
+        volume_severity=volume.get("severity", defaults.volume_severity),
+        drift_threshold=float(drift.get("threshold", defaults.drift_threshold)),
+        drift_severity=drift.get("severity", defaults.drift_severity),
     )
 
 

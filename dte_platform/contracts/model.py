@@ -110,6 +110,30 @@ class CanonicalSpec:
         return self.survivorship_fields.get(field, self.survivorship_default)
 
 
+DEFAULT_WEIGHTS = {
+    "contract": 0.30,
+    "completeness": 0.15,
+    "validity": 0.20,
+    "freshness": 0.15,
+    "volume": 0.10,
+    "drift": 0.10,
+}
+
+
+@dataclass(frozen=True)
+class ConfidenceSpec:
+    """``dte.confidence``: how the trust score and the volume and drift signals judge a dataset."""
+
+    min_score: float = 80.0
+    severity: str = "warning"
+    weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    volume_min_history: int = 5
+    volume_threshold: float = 3.5  # robust z-score
+    volume_severity: str = "warning"
+    drift_threshold: float = 0.25  # population stability index
+    drift_severity: str = "warning"
+
+
 @dataclass(frozen=True)
 class DteSpec:
     """The ``dte`` custom property, contract level merged with schema-object level."""
@@ -122,6 +146,7 @@ class DteSpec:
     sql: Path | None = None  # a mart's SQL file (absolute)
     sql_path: str = ""  # where `sql` is declared, for errors
     partition_start: str | None = None  # a partitioned mart's first day
+    confidence: ConfidenceSpec = field(default_factory=ConfidenceSpec)
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ class MartReport:
     partition: str | None
     rows: int
     results: list[RuleResult] = field(default_factory=list)
+    validity_pct: float | None = None
 
 
 def build_mart(conn: duckdb.DuckDBPyConnection, job: MartJob, partition: dt.date | None) -> MartReport:
@@ -62,8 +63,8 @@ def build_mart(conn: duckdb.DuckDBPyConnection, job: MartJob, partition: dt.date
         raise
     where, where_params = _partition_filter(partition if job.partitioned else None)
     rows = int(one(conn, f"SELECT count(*) FROM {job.table}{where}", where_params)[0])
-    results = _results(conn, job, partition if job.partitioned else None)
-    return MartReport(job.table, partition.isoformat() if partition else None, rows, results)
+    results, validity = _results(conn, job, partition if job.partitioned else None)
+    return MartReport(job.table, partition.isoformat() if partition else None, rows, results, validity)
 
 
 def _replace_partition(
@@ -82,15 +83,17 @@ def _partition_filter(partition: dt.date | None) -> tuple[str, list[Any]]:
     return ("", []) if partition is None else (f" WHERE {ident(PARTITION_COLUMN)} = ?", [partition])
 
 
-def _results(conn: duckdb.DuckDBPyConnection, job: MartJob, partition: dt.date | None) -> list[RuleResult]:
+def _results(
+    conn: duckdb.DuckDBPyConnection, job: MartJob, partition: dt.date | None
+) -> tuple[list[RuleResult], float | None]:
     where, params = _partition_filter(partition)
     columns = ", ".join(ident(c.name) for c in job.compiled.columns)
     frame = conn.sql(f"SELECT {columns} FROM {job.table}{where}", params=params).pl()
-    results = built_row_results(job.schemas, frame)
+    results, validity = built_row_results(job.schemas, frame)
     results += evaluate_metrics(conn, job.compiled, job.table, partition)
     results += [
         SINGLE_RULES[rule.kind](conn, rule, job.table, partition)
         for rule in job.compiled.dataset_rules
         if rule.kind in SINGLE_RULES
     ]
-    return results
+    return results, validity

@@ -18,6 +18,7 @@ from dte_platform.compiler import CompiledDataset, compile_dataset, sql_exec
 from dte_platform.compiler.project import by_asset_key, compile_project
 from dte_platform.compiler.results import RuleResult
 from dte_platform.compiler.rules import Severity
+from dte_platform.confidence.assess import Assessment, Target, assess
 from dte_platform.contracts import Contract, Dataset, reconciliations
 from dte_platform.errors import DefinitionError, DteError
 from dte_platform.ingest import IngestReport, SourceRun, ingest_partition
@@ -84,11 +85,14 @@ def build_source_asset(
             for f in _landing(job, context.partition_key)
         ]
         with step_lineage(context, lineage, key.to_user_string(), landing, [out]) as step:
-            report, rows, metrics = _ingest(context, warehouse, job)
+            report, rows, metrics, assessment = _ingest(context, warehouse, job, dataset)
+            results = [*report.results, *assessment.results]
             step.outputs = [dataclasses.replace(out, row_count=rows, column_metrics=metrics)]
-            step.checked = [dataclasses.replace(step.outputs[0], assertions=_assertions(report.results))]
-        yield dg.MaterializeResult(metadata=materialization_metadata(report))
-        for result in report.results:
+            step.checked = [dataclasses.replace(step.outputs[0], assertions=_assertions(results))]
+        yield dg.MaterializeResult(
+            metadata={**materialization_metadata(report), **confidence_metadata(assessment)}
+        )
+        for result in results:
             yield check_result(result)
 
     return _source_asset
@@ -106,14 +110,19 @@ def _assertions(results: list[RuleResult]) -> tuple[Any, ...]:
 
 
 def _ingest(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, job: SourceRun
-) -> tuple[IngestReport, int, dict[str, dict[str, int | float]]]:
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, job: SourceRun, dataset: Dataset
+) -> tuple[IngestReport, int, dict[str, dict[str, int | float]], Assessment]:
     try:
         with warehouse.get_connection() as conn:
             report = ingest_partition(conn, job, context.partition_key, dt.datetime.now(dt.UTC))
-            rows, metrics = lineage_datasets.column_metrics(
-                conn, job.compiled, dt.date.fromisoformat(report.partition)
+            day = dt.date.fromisoformat(report.partition)
+            rows, metrics = lineage_datasets.column_metrics(conn, job.compiled, day)
+            validity = (
+                100.0 * (report.rows_in - report.rows_quarantined) / report.rows_in
+                if report.rows_in
+                else None
             )
+            assessment = assess_step(conn, context, job.compiled, dataset, day, report.results, validity)
     except DteError as exc:
         # the partition is left as it was; the message names the file and what is wrong with it
         raise dg.Failure(description=str(exc), metadata={"dte/partition": context.partition_key}) from exc
@@ -121,7 +130,7 @@ def _ingest(
         f"{report.table} {report.partition}: {report.rows_in} rows in, {report.rows_loaded} loaded, "
         f"{report.rows_quarantined} quarantined ({report.rows_unparseable} unparseable)"
     )
-    return report, rows, metrics
+    return report, rows, metrics, assessment
 
 
 def materialization_metadata(report: IngestReport) -> dict[str, Any]:
@@ -139,6 +148,33 @@ def materialization_metadata(report: IngestReport) -> dict[str, Any]:
         "dte/files": dg.MetadataValue.json(report.files),
         "dte/checks_failed": dg.MetadataValue.json(failed),
     }
+
+
+def confidence_metadata(assessment: Assessment) -> dict[str, Any]:
+    metadata = assessment.metadata()
+    metadata["dte/trust_components"] = dg.MetadataValue.md(metadata["dte/trust_components"])
+    metadata["dte/indicators"] = dg.MetadataValue.json(metadata["dte/indicators"])
+    return metadata
+
+
+def assess_step(
+    conn: Any,
+    context: dg.AssetExecutionContext,
+    compiled: CompiledDataset,
+    dataset: Dataset,
+    partition: dt.date | None,
+    results: list[RuleResult],
+    validity: float | None,
+) -> Assessment:
+    """Indicators, volume, drift and the trust score of what the step just wrote."""
+    target = Target(
+        asset="/".join(compiled.key_path),
+        table=data_table(compiled),
+        partition=partition,
+        run_id=context.run.run_id,
+        at=dt.datetime.now(dt.UTC),
+    )
+    return assess(conn, compiled, dataset.dte.confidence, target, results, validity)
 
 
 def check_result(result: RuleResult) -> dg.AssetCheckResult:
@@ -307,17 +343,38 @@ def build_resources(settings: Settings) -> dict[str, Any]:
     }
 
 
+def build_operations(settings: Settings) -> tuple[list[dg.JobDefinition], list[dg.ScheduleDefinition]]:
+    """Jobs and schedules that are not materializations: the profiling reports."""
+    from dte_platform.orchestration.profiling import build_profiling
+
+    datasets = [c for _, d, c in compiled_datasets(settings) if d.dte.source or d.dte.canonical or d.dte.sql]
+    job, schedule = build_profiling(settings, datasets)
+    return [job], [schedule]
+
+
 def assemble_definitions(
-    assets: list[dg.AssetsDefinition], checks: list[dg.AssetChecksDefinition], resources: dict[str, Any]
+    assets: list[dg.AssetsDefinition],
+    checks: list[dg.AssetChecksDefinition],
+    resources: dict[str, Any],
+    operations: tuple[list[dg.JobDefinition], list[dg.ScheduleDefinition]] = ([], []),
 ) -> dg.Definitions:
     """Steps run in the run's own process (DuckDB has one writer); runs queue on the warehouse lock."""
+    jobs, schedules = operations
     return dg.Definitions(
-        assets=assets, asset_checks=checks, resources=resources, executor=dg.in_process_executor
+        assets=assets,
+        asset_checks=checks,
+        resources=resources,
+        jobs=jobs,
+        schedules=schedules,
+        executor=dg.in_process_executor,
     )
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     """The whole contract-driven code location for one project folder (what ``dte run`` uses)."""
     return assemble_definitions(
-        build_contract_assets(settings), build_reconciliation_checks(settings), build_resources(settings)
+        build_contract_assets(settings),
+        build_reconciliation_checks(settings),
+        build_resources(settings),
+        build_operations(settings),
     )

@@ -16,7 +16,12 @@ from dte_platform.compiler.rules import CompiledDataset
 from dte_platform.contracts import Contract, Dataset
 from dte_platform.errors import DteError
 from dte_platform.lineage.datasets import column_metrics, table_dataset, table_dataset_assertions
-from dte_platform.orchestration.factories import WAREHOUSE_POOL, check_result
+from dte_platform.orchestration.factories import (
+    WAREHOUSE_POOL,
+    assess_step,
+    check_result,
+    confidence_metadata,
+)
 from dte_platform.orchestration.lineage import LineageResource, step_lineage
 from dte_platform.orchestration.resources import WarehouseResource
 from dte_platform.orchestration.translator import ContractTranslator
@@ -59,18 +64,21 @@ def build_golden_asset(
                 with warehouse.get_connection() as conn:
                     report = build_golden(conn, job, dt.datetime.now(dt.UTC))
                     rows, metrics = column_metrics(conn, compiled, None)
+                    validity = report.validity_pct
+                    assessment = assess_step(conn, context, compiled, dataset, None, report.results, validity)
             except DteError as exc:
                 raise dg.Failure(description=str(exc)) from exc
+            results = [*report.results, *assessment.results]
             step.outputs = [dataclasses.replace(out, row_count=rows, column_metrics=metrics)]
             step.checked = [
-                dataclasses.replace(step.outputs[0], assertions=table_dataset_assertions(report.results))
+                dataclasses.replace(step.outputs[0], assertions=table_dataset_assertions(results))
             ]
         context.log.info(
             f"{report.table}: {report.records} source records -> {report.entities} entities "
             f"({report.merges} merges, {report.splits} splits, {report.created_ids} new ids)"
         )
-        yield dg.MaterializeResult(metadata=golden_metadata(report))
-        for result in report.results:
+        yield dg.MaterializeResult(metadata={**golden_metadata(report), **confidence_metadata(assessment)})
+        for result in results:
             yield check_result(result)
 
     return _golden_asset

@@ -22,7 +22,12 @@ from dte_platform.lineage.datasets import (
 )
 from dte_platform.marts.jobs import mart_job
 from dte_platform.marts.run import MartJob, build_mart
-from dte_platform.orchestration.factories import WAREHOUSE_POOL, check_result
+from dte_platform.orchestration.factories import (
+    WAREHOUSE_POOL,
+    assess_step,
+    check_result,
+    confidence_metadata,
+)
 from dte_platform.orchestration.lineage import LineageResource, step_lineage
 from dte_platform.orchestration.resources import WarehouseResource
 from dte_platform.orchestration.translator import ContractTranslator
@@ -77,16 +82,24 @@ def build_mart_asset(
                 with warehouse.get_connection() as conn:
                     report = build_mart(conn, job, day)
                     rows, metrics = column_metrics(conn, compiled, day)
+                    validity = report.validity_pct
+                    assessment = assess_step(conn, context, compiled, dataset, day, report.results, validity)
             except Exception as exc:
                 raise dg.Failure(description=f"{job.table}: {str(exc).splitlines()[0]}") from exc
+            results = [*report.results, *assessment.results]
             step.outputs = [dataclasses.replace(out, row_count=rows, column_metrics=metrics)]
             step.checked = [
                 dataclasses.replace(
-                    step.outputs[0], column_lineage={}, assertions=table_dataset_assertions(report.results)
+                    step.outputs[0], column_lineage={}, assertions=table_dataset_assertions(results)
                 )
             ]
-        yield dg.MaterializeResult(metadata={"dagster/row_count": report.rows, "dte/table": report.table})
-        for result in report.results:
+        metadata = {
+            "dagster/row_count": report.rows,
+            "dte/table": report.table,
+            **confidence_metadata(assessment),
+        }
+        yield dg.MaterializeResult(metadata=metadata)
+        for result in results:
             yield check_result(result)
 
     return _mart_asset

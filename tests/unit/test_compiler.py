@@ -39,6 +39,9 @@ def test_orders_contract_rule_ids_are_stable_and_scoped() -> None:
         "freshness",
         "conservation",
         "schema_drift",
+        "volume",
+        "drift",
+        "confidence",
     ]
     assert rules["amount__minimum"].scope is Scope.ROW
     assert rules["primary_key_across_partitions"].scope is Scope.DATASET
