@@ -17,8 +17,11 @@ def test_profile_job_reports_each_materialized_dataset_without_sensitive_values(
     run_all(settings, dg.DagsterInstance.ephemeral(), plan(settings, ["sources/crm/*"], ["2026-11-01"]))
     defs = build_definitions(settings)
     result = defs.resolve_job_def("profile_reports").execute_in_process(resources=defs.resources)
-    observations = [e.asset_observation_data.asset_observation for e in result.all_events
-                    if e.event_type_value == "ASSET_OBSERVATION"]
+    observations = [
+        e.asset_observation_data.asset_observation
+        for e in result.all_events
+        if e.event_type_value == "ASSET_OBSERVATION"
+    ]
     assert [o.asset_key.to_user_string() for o in observations] == ["sources/crm/customers"]
     report = Path(observations[0].metadata["dte/profile_report"].value)
     assert report.is_file() and report.is_relative_to(settings.artifacts_dir / "reports")
@@ -30,5 +33,9 @@ def test_profile_job_reports_each_materialized_dataset_without_sensitive_values(
             value = record.get(column)
             if isinstance(value, str) and len(value) > 5:
                 assert value not in html, column
-    assert set(observations[0].metadata["dte/profile_columns_dropped"].value) >= {"email", "phone", "birth_date"}
+    assert set(observations[0].metadata["dte/profile_columns_dropped"].value) >= {
+        "email",
+        "phone",
+        "birth_date",
+    }
     assert "city" in html  # the non-sensitive columns are profiled
