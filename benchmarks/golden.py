@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
+from benchmarks.common import peak_rss_mb, run_child
 from benchmarks.ingest import CACHE, REPO
 
 #: generator --customers per ~1 record (CRM 1.06 per person, shop 1.04 per account, 60% overlap)
@@ -94,7 +94,7 @@ def run_golden(project: Path) -> dict[str, float]:
     seconds = time.perf_counter() - start
     truth = pl.read_csv(project / "data" / "ground_truth" / "customer_entities.csv")
     scores = score(xref.join(truth, on=["source_system", "source_key"]))
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_rss_mb()
     return {
         "seconds": seconds,
         "peak_rss_mb": rss,
@@ -149,14 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     for records in args.records:
         project = dataset(records)
         load = load_sources(project)
-        out = subprocess.run(
-            [sys.executable, "-m", "benchmarks.golden", "--child", str(project)],
-            check=True,
-            capture_output=True,
-            text=True,
-            cwd=REPO,
-        )
-        r = json.loads(out.stdout.strip().splitlines()[-1])
+        r = run_child("benchmarks.golden", str(project))
         print(
             f"{r['records']:>10,} {load:>7.1f} {r['seconds']:>9.1f} {r['peak_rss_mb']:>7.0f} "
             f"{r['candidate_pairs']:>10,} {r['pairwise_precision']:>7.4f} {r['pairwise_recall']:>7.4f} "

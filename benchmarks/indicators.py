@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from benchmarks.common import REPO
 from dte_platform.compiler import compile_dataset
 from dte_platform.confidence.assess import Target, assess
 from dte_platform.confidence.indicators import measure
@@ -24,7 +25,6 @@ from dte_platform.contracts import load_contract
 from dte_platform.contracts.model import ConfidenceSpec
 from dte_platform.ingest.writer import data_table, ensure_tables
 
-REPO = Path(__file__).resolve().parents[1]
 PLAIN = """SELECT count(*), count(order_id), count(DISTINCT order_id), count(account_id),
 approx_count_distinct(account_id), count(product_id), approx_count_distinct(product_id), count(quantity),
 approx_count_distinct(quantity), min(quantity), max(quantity), avg(quantity), count(unit_price),

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -24,7 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from benchmarks.common import REPO, peak_rss_mb, run_child
+
 CACHE = REPO / "benchmarks" / ".data"
 CONTRACT = REPO / "assets" / "sources" / "shop" / "orders.odcs.yaml"
 
@@ -49,10 +49,6 @@ SELECT count(*),
   max(ordered_at)
 FROM orders
 """
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def dataset(rows: int) -> Path:
@@ -95,7 +91,7 @@ def run_ours(project: Path) -> dict[str, float]:
             loaded += report.rows_loaded
     seconds = time.perf_counter() - start
     shutil.rmtree(warehouse.parent)
-    return {"seconds": seconds, "rows_in": rows_in, "rows_loaded": loaded, "peak_rss_mb": _peak_rss_mb()}
+    return {"seconds": seconds, "rows_in": rows_in, "rows_loaded": loaded, "peak_rss_mb": peak_rss_mb()}
 
 
 def run_baseline(project: Path) -> dict[str, float]:
@@ -113,18 +109,11 @@ def run_baseline(project: Path) -> dict[str, float]:
     con.close()
     seconds = time.perf_counter() - start
     shutil.rmtree(folder)
-    return {"seconds": seconds, "rows_loaded": int(measured[0]), "peak_rss_mb": _peak_rss_mb()}
+    return {"seconds": seconds, "rows_loaded": int(measured[0]), "peak_rss_mb": peak_rss_mb()}
 
 
 def child(kind: str, data: Path) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.ingest", "--child", kind, str(data)],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_child("benchmarks.ingest", kind, str(data))
 
 
 def main(argv: list[str] | None = None) -> int:

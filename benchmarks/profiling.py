@@ -17,15 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from benchmarks.common import peak_rss_mb, run_child
+
 TABLE = '"sources"."shop__orders"'
 SENSITIVE = ("customer_email",)
 DATA_COLUMNS = (
@@ -58,10 +56,6 @@ SELECT
     range % 100000 + 2 AS _source_line
 FROM range({rows})
 """
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _import_profiler() -> float:
@@ -99,7 +93,7 @@ def run_sampled(warehouse: Path) -> dict[str, float]:
         "import_seconds": import_seconds,
         "rows": result.rows_profiled,
         "html_mb": result.path.stat().st_size / 1e6,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -121,19 +115,12 @@ def run_full(warehouse: Path) -> dict[str, float]:
         "import_seconds": import_seconds,
         "rows": len(frame),
         "html_mb": out.stat().st_size / 1e6,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
 def child(kind: str, warehouse: Path) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.profiling", "--child", kind, str(warehouse)],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_child("benchmarks.profiling", kind, str(warehouse))
 
 
 def main(argv: list[str] | None = None) -> int:
