@@ -154,6 +154,20 @@ class _RuleBuilder:
             params=params,
         )
 
+    def dataset(
+        self, rule_id: str, kind: str, severity: Severity, description: str, source: str, **params: Any
+    ) -> None:
+        """A dataset rule the platform adds (no threshold of the contract's own)."""
+        self.add(
+            rule_id,
+            kind=kind,
+            scope=Scope.DATASET,
+            severity=severity,
+            description=description,
+            source=source,
+            params=params,
+        )
+
     def fail(self, field: str, message: str) -> DefinitionError:
         return DefinitionError(self.contract.file, field, message)
 
@@ -456,78 +470,70 @@ def _sla_notes(contract: Contract) -> Iterator[str]:
 def _confidence_rules(b: _RuleBuilder, dataset: Dataset) -> None:
     spec = dataset.dte.confidence
     where = f"{dataset.path}.customProperties.dte.value.confidence"
-    b.add(
+    b.dataset(
         "volume",
-        kind="volume",
-        scope=Scope.DATASET,
-        severity=Severity.parse(spec.volume_severity),
-        description=f"row count within {spec.volume_threshold} robust z-scores of its history "
+        "volume",
+        Severity.parse(spec.volume_severity),
+        f"row count within {spec.volume_threshold} robust z-scores of its history "
         f"(judged after {spec.volume_min_history} earlier measurements)",
-        source=f"{where}.volume",
+        f"{where}.volume",
     )
-    b.add(
+    b.dataset(
         "drift",
-        kind="drift",
-        scope=Scope.DATASET,
-        severity=Severity.parse(spec.drift_severity),
-        description=f"no column's distribution drifts beyond PSI {spec.drift_threshold} from its reference",
-        source=f"{where}.drift",
+        "drift",
+        Severity.parse(spec.drift_severity),
+        f"no column's distribution drifts beyond PSI {spec.drift_threshold} from its reference",
+        f"{where}.drift",
     )
-    b.add(
+    b.dataset(
         "confidence",
-        kind="confidence",
-        scope=Scope.DATASET,
-        severity=Severity.parse(spec.severity),
-        description=f"trust score at least {spec.min_score} of 100",
-        source=where,
+        "confidence",
+        Severity.parse(spec.severity),
+        f"trust score at least {spec.min_score} of 100",
+        where,
     )
 
 
 def _golden_rules(b: _RuleBuilder, dataset: Dataset) -> None:
     spec = dataset.dte.canonical
     assert spec is not None
-    b.add(
+    b.dataset(
         "xref_conservation",
-        kind="xref_conservation",
-        scope=Scope.DATASET,
-        severity=Severity.ERROR,
-        description="every source record is in the crosswalk exactly once",
-        source=f"{spec.path}.inputs",
+        "xref_conservation",
+        Severity.ERROR,
+        "every source record is in the crosswalk exactly once",
+        f"{spec.path}.inputs",
     )
-    b.add(
+    b.dataset(
         "cluster_size",
-        kind="cluster_size",
-        scope=Scope.DATASET,
-        severity=Severity.WARN,
-        description=f"no entity gathers more than {spec.max_cluster_size} source records (chaining guard)",
-        source=f"{spec.path}.maxClusterSize",
-        params={"max": spec.max_cluster_size},
+        "cluster_size",
+        Severity.WARN,
+        f"no entity gathers more than {spec.max_cluster_size} source records (chaining guard)",
+        f"{spec.path}.maxClusterSize",
+        max=spec.max_cluster_size,
     )
-    b.add(
+    b.dataset(
         "duplicate_rate",
-        kind="duplicate_rate",
-        scope=Scope.DATASET,
-        severity=Severity.WARN,
-        description="records sharing an exact match key (email or phone) drop from sources to golden records",
-        source=f"{spec.path}.blocking",
+        "duplicate_rate",
+        Severity.WARN,
+        "records sharing an exact match key (email or phone) drop from sources to golden records",
+        f"{spec.path}.blocking",
     )
 
 
 def _ingest_rules(b: _RuleBuilder, dataset: Dataset) -> None:
     where = f"{dataset.path}.customProperties.dte.value.source"
-    b.add(
+    b.dataset(
         "conservation",
-        kind="conservation",
-        scope=Scope.DATASET,
-        severity=Severity.ERROR,
-        description="every landing row is loaded or quarantined: rows_in = rows_loaded + rows_quarantined",
-        source=where,
+        "conservation",
+        Severity.ERROR,
+        "every landing row is loaded or quarantined: rows_in = rows_loaded + rows_quarantined",
+        where,
     )
-    b.add(
+    b.dataset(
         "schema_drift",
-        kind="columns",
-        scope=Scope.DATASET,
-        severity=Severity.WARN,
-        description="landing files carry exactly the contract's columns (extra ones are not loaded)",
-        source=where,
+        "columns",
+        Severity.WARN,
+        "landing files carry exactly the contract's columns (extra ones are not loaded)",
+        where,
     )
