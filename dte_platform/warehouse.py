@@ -58,5 +58,24 @@ def one(conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = No
     return tuple(rows[0])
 
 
+class MissingInput(DteError):
+    """A dataset is built from a table that no run has written yet."""
+
+
+def require_tables(conn: duckdb.DuckDBPyConnection, tables: dict[str, str]) -> None:
+    """``tables``: ``schema.table`` -> the asset that writes it. Names every one that is missing."""
+    existing = {
+        f"{s}.{t}"
+        for s, t in conn.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall()
+    }
+    missing = [
+        f"{table} (materialize {asset} first)"
+        for table, asset in sorted(tables.items())
+        if table not in existing
+    ]
+    if missing:
+        raise MissingInput("input not built yet: " + "; ".join(missing))
+
+
 def ensure_schema(conn: duckdb.DuckDBPyConnection, schema: str) -> None:
     run(conn, f"CREATE SCHEMA IF NOT EXISTS {ident(schema)}")

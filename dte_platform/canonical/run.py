@@ -34,7 +34,7 @@ from dte_platform.compiler.rules import CompiledDataset, Rule
 from dte_platform.compiler.sql_exec import SINGLE_RULES, evaluate_metrics
 from dte_platform.contracts.model import CanonicalSpec
 from dte_platform.sqlutil import ident, table_ref
-from dte_platform.warehouse import ensure_schema, run
+from dte_platform.warehouse import ensure_schema, require_tables, run
 
 SCHEMA = "golden"
 
@@ -79,6 +79,9 @@ class GoldenReport:
 
 def build_golden(conn: duckdb.DuckDBPyConnection, job: GoldenJob, now: dt.datetime) -> GoldenReport:
     golden_types = {c.name: c for c in job.compiled.columns}
+    require_tables(
+        conn, {t.replace('"', ""): i.asset for i in job.spec.inputs for t in [job.tables[i.asset]]}
+    )
     records = conn.sql(records_sql(job.spec, job.tables, golden_types)).pl()
     conn.register("__dte_records", records.to_arrow())
     try:

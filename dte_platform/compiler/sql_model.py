@@ -38,6 +38,7 @@ class SqlModel:
     sql: str
     deps: tuple[str, ...]  # asset keys, sorted
     tables: tuple[str, ...]  # "schema.table" read, sorted
+    table_assets: tuple[tuple[str, str], ...]  # ("schema.table", asset) for each table read
     output_columns: tuple[str, ...]
     column_lineage: Mapping[str, tuple[tuple[str, str, str], ...]]  # output column -> (asset, table, column)
     uses_partition: bool
@@ -57,6 +58,7 @@ def parse_model(file: Path, sql: str, tables: Mapping[tuple[str, str], TableInfo
         sql=sql,
         deps=tuple(sorted({tables[t].asset for t in read})),
         tables=tuple(sorted(f"{db}.{name}" for db, name in read)),
+        table_assets=tuple(sorted((f"{db}.{name}", tables[(db, name)].asset) for db, name in read)),
         output_columns=outputs,
         column_lineage={c: _sources(qualified, c, schema, tables) for c in outputs},
         uses_partition=any(p.name == PARTITION_PARAMETER for p in tree.find_all(exp.Placeholder)),

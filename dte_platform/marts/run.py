@@ -23,7 +23,7 @@ from dte_platform.compiler.sql_exec import PARTITION_COLUMN, SINGLE_RULES, evalu
 from dte_platform.compiler.sql_model import PARTITION_PARAMETER, SqlModel
 from dte_platform.ingest.writer import data_table, table_name
 from dte_platform.sqlutil import ident
-from dte_platform.warehouse import ensure_schema, one, run
+from dte_platform.warehouse import ensure_schema, one, require_tables, run
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class MartReport:
 
 
 def build_mart(conn: duckdb.DuckDBPyConnection, job: MartJob, partition: dt.date | None) -> MartReport:
+    require_tables(conn, dict(job.model.table_assets))
     ensure_schema(conn, table_name(job.compiled)[0])
     params: Mapping[str, Any] = {PARTITION_PARAMETER: partition} if job.model.uses_partition else {}
     run(conn, "BEGIN TRANSACTION")

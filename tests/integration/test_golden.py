@@ -216,3 +216,13 @@ def test_a_bad_spec_fails_loading_naming_the_field(tmp_path: Path, change, field
     assert "customers.odcs.yaml" in str(caught.value)
     assert field in caught.value.field
     assert message in caught.value.message
+
+
+def test_golden_before_its_sources_says_which_to_materialize(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    shutil.copytree(REPO / "assets", root / "assets", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    defs = build_definitions(Settings.for_project(root))
+    golden = [a for a in defs.assets if a.key == dg.AssetKey(["golden", "customers"])]
+    result = dg.materialize(golden, resources=defs.resources, raise_on_error=False)
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "materialize sources/crm/customers first" in failure.step_failure_data.error.message

@@ -203,3 +203,12 @@ def test_totals_reconciliation_checks_a_mart_against_its_source(tmp_path: Path) 
         Settings.for_project(root), dg.DagsterInstance.ephemeral(), plan(Settings.for_project(root))
     )
     assert next(o for o in outcomes if "revenue_adds_up" in o.asset).failed_errors == ["revenue_adds_up"]
+
+
+def test_building_before_the_inputs_exist_says_which_to_materialize(tmp_path: Path) -> None:
+    defs = build_definitions(Settings.for_project(project(tmp_path)))
+    total = [a for a in defs.assets if a.key == dg.AssetKey(["marts", "sales", "total"])]
+    result = dg.materialize(total, resources=defs.resources, raise_on_error=False)
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    message = failure.step_failure_data.error.message
+    assert "input not built yet: sources.shop__orders (materialize sources/shop/orders first)" in message
