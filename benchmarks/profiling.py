@@ -23,20 +23,11 @@ import time
 from pathlib import Path
 
 from benchmarks.common import peak_rss_mb, run_child
+from dte_platform.demo.schema import ORDER_COLUMNS
 
 TABLE = '"sources"."shop__orders"'
 SENSITIVE = ("customer_email",)
-DATA_COLUMNS = (
-    "order_id",
-    "account_id",
-    "product_id",
-    "quantity",
-    "unit_price",
-    "amount",
-    "currency",
-    "status",
-    "ordered_at",
-)
+DATA_COLUMNS = ORDER_COLUMNS
 BUILD = """
 CREATE SCHEMA sources;
 CREATE TABLE {table} AS
