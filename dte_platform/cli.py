@@ -1,5 +1,6 @@
 """``dte``: the platform headless. ``dte run`` materializes a project, ``dte contracts lint``
-checks contract files, ``dte demo generate`` writes the demo landing data."""
+checks contract files, ``dte evidence verify`` recomputes the evidence chains, ``dte demo generate``
+writes the demo landing data."""
 
 from __future__ import annotations
 
@@ -52,6 +53,25 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--project", type=Path, help="project folder (default: DTE_PROJECT_DIR or the current folder)"
     )
+    evidence = sub.add_parser("evidence", help="certification evidence packs").add_subparsers(
+        dest="action", required=True
+    )
+    verify = evidence.add_parser(
+        "verify", help="recompute the evidence chains; exit 1 on any problem, 2 when there are no packs"
+    )
+    verify.add_argument("asset", nargs="?", help="asset key, e.g. sources/shop/orders (default: every asset)")
+    verify.add_argument(
+        "--project", type=Path, help="project folder (default: DTE_PROJECT_DIR or the current folder)"
+    )
+    certify = sub.add_parser(
+        "certify", help="show every asset's certificate (from trust.certificates), judged for expiry now"
+    )
+    certify.add_argument(
+        "--check", action="store_true", help="exit 1 when an asset is below its required level"
+    )
+    certify.add_argument(
+        "--project", type=Path, help="project folder (default: DTE_PROJECT_DIR or the current folder)"
+    )
     demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="action", required=True)
     demo.add_parser("generate", help="write the demo landing data (see --help)", add_help=False)
     return parser
@@ -70,6 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args, console)
         if args.command == "lineage":
             return _replay(args, console)
+        if args.command == "evidence":
+            return _verify(args, console)
+        if args.command == "certify":
+            return _certify(args, console)
         return _lint(args.paths, console)
     except DefinitionError as exc:
         console.print(f"[red]definition error[/red] {exc}", highlight=False)
@@ -91,7 +115,7 @@ def _expand_partitions(values: Sequence[str]) -> list[str]:
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:
-    from dte_platform.orchestration.headless import instance_for_run, plan, run_all
+    from dte_platform.orchestration.headless import certify_project, instance_for_run, plan, run_all
 
     settings = _settings(args)
     days = plan(settings, args.select, _expand_partitions(args.partition))
@@ -111,7 +135,38 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         f"{len(outcomes) - len(failed)} ok, {len(failed)} failed (warehouse: {settings.warehouse_path})",
         highlight=False,
     )
+    # the evaluation and promotion the certification sensor runs under `dagster dev`
+    certify_project(settings, instance)
+    _print_standings(settings, console)
     return 1 if failed else 0
+
+
+def _certify(args: argparse.Namespace, console: Console) -> int:
+    below = _print_standings(_settings(args), console)
+    return 1 if args.check and below else 0
+
+
+def _print_standings(settings: Settings, console: Console) -> list[str]:
+    """Print every asset's certificate; return the assets below their required level."""
+    from dte_platform.certification.status import standings
+
+    entries = standings(settings)
+    table = Table(title=f"certificates as of {settings.now().isoformat(timespec='seconds')}")
+    for name in ("asset", "required", "level", "certified", "expires", "why not higher"):
+        table.add_column(name)
+    for s in entries:
+        table.add_row(
+            s.asset,
+            s.required.label,
+            s.level.label,
+            "[green]yes[/green]" if s.certified else "[red]no[/red]",
+            s.expires.isoformat(timespec="minutes") if s.expires else "-",
+            "\n".join(s.reasons) or "-",
+        )
+    console.print(table)
+    below = [s.asset for s in entries if not s.ok]
+    console.print(f"{len(entries) - len(below)} of {len(entries)} assets certified at their required level")
+    return below
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -135,6 +190,48 @@ def _replay(args: argparse.Namespace, console: Console) -> int:
         highlight=False,
     )
     return 1 if left else 0
+
+
+def _verify(args: argparse.Namespace, console: Console) -> int:
+    """One line per asset; the chain heads are cross-checked against the warehouse when it can be read."""
+    from rich.markup import escape
+
+    from dte_platform.evidence import EvidenceStore, HeadsUnavailable, InvalidAssetKey, warehouse_heads
+
+    settings = _settings(args)
+    store = EvidenceStore(settings.artifacts_dir / "certification")
+    heads: dict[str, str] | None = None
+    try:
+        heads = warehouse_heads(settings.warehouse_path)
+    except HeadsUnavailable as exc:
+        console.print(f"note: chain heads not cross-checked against the warehouse: {escape(str(exc))}")
+    try:
+        problems = store.verify(args.asset, heads)
+    except InvalidAssetKey as exc:
+        console.print(f"[red]✗[/red] {escape(str(exc))}")
+        return 2
+    listed = {args.asset} if args.asset else set(store.assets())
+    assets = sorted({p.asset for p in problems} | listed)
+    intact = 0
+    for asset in assets:
+        found = [p for p in problems if p.asset == asset]
+        packs = [] if found else store.packs(asset)
+        if found:
+            console.print(f"[red]✗[/red] {escape(asset)}: {len(found)} problem(s)")
+            for p in found:
+                where = f"{p.file}: " if p.file else ""
+                console.print(f"    {escape(where + p.message)}", soft_wrap=True)
+        elif packs:
+            intact += 1
+            head = str(packs[-1]["hash"])
+            console.print(f"[green]✓[/green] {escape(asset)}: {len(packs)} packs, head {escape(head[:19])}…")
+    if problems:
+        return 1
+    if not intact:
+        scope = f" for {args.asset}" if args.asset else ""
+        console.print(f"no evidence packs{escape(scope)} in {escape(str(store.root))}")
+        return 2
+    return 0
 
 
 def _summary(outcomes: list) -> Table:

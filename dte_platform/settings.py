@@ -7,6 +7,7 @@ directory and nothing reads the environment at import time (:meth:`Settings.from
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,13 @@ class Settings:
     artifacts_dir: Path
     lineage: LineageSettings = field(default_factory=LineageSettings)
     sensitive_classes: frozenset[str] = DEFAULT_SENSITIVE_CLASSES
+    #: evaluate time-dependent trust (data freshness, certificate expiry) as of this instant instead
+    #: of the wall clock: replays, and the fixed demo sample (``DTE_AS_OF``). Timezone-aware.
+    as_of: dt.datetime | None = None
+
+    def now(self) -> dt.datetime:
+        """The instant freshness and certificate expiry are judged at."""
+        return self.as_of if self.as_of is not None else dt.datetime.now(dt.UTC)
 
     @classmethod
     def for_project(cls, project_dir: Path | str, **overrides: object) -> Settings:
@@ -54,6 +62,8 @@ class Settings:
             overrides["warehouse_path"] = Path(env["DTE_WAREHOUSE"]).resolve()
         if env.get("DTE_ARTIFACTS_DIR"):
             overrides["artifacts_dir"] = Path(env["DTE_ARTIFACTS_DIR"]).resolve()
+        if env.get("DTE_AS_OF"):
+            overrides["as_of"] = parse_instant(env["DTE_AS_OF"], "DTE_AS_OF")
         # OPENLINEAGE_URL (the client's own variable) selects HTTP unless DTE_LINEAGE_TRANSPORT says otherwise
         url = env.get("DTE_LINEAGE_URL") or env.get("OPENLINEAGE_URL")
         overrides["lineage"] = LineageSettings(
@@ -70,3 +80,12 @@ class Settings:
     @property
     def checks_dir(self) -> Path:
         return self.project_dir / "checks"
+
+
+def parse_instant(text: str, name: str) -> dt.datetime:
+    """An ISO 8601 instant; a value without an offset is UTC."""
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise ValueError(f"{name}={text!r} is not an ISO 8601 instant such as 2026-11-15T06:00:00Z") from exc
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

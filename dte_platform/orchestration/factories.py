@@ -14,6 +14,8 @@ from typing import Any
 
 import dagster as dg
 
+from dte_platform.certification.policy import project_policy
+from dte_platform.certification.publish import table_fingerprint
 from dte_platform.compiler import CompiledDataset, compile_dataset, sql_exec
 from dte_platform.compiler.project import by_asset_key, compile_project
 from dte_platform.compiler.results import RuleResult
@@ -84,16 +86,22 @@ def build_source_asset(
             lineage_datasets.file_dataset(settings.project_dir, f)
             for f in _landing(job, context.partition_key)
         ]
+        now = settings.now()
         with step_lineage(context, lineage, key.to_user_string(), landing, [out]) as step:
-            report, rows, metrics, assessment = _ingest(context, warehouse, job, dataset)
+            report, rows, metrics, assessment, fingerprint = _ingest(context, warehouse, job, dataset, now)
             results = [*report.results, *assessment.results]
             step.outputs = [dataclasses.replace(out, row_count=rows, column_metrics=metrics)]
             step.checked = [dataclasses.replace(step.outputs[0], assertions=_assertions(results))]
         yield dg.MaterializeResult(
-            metadata={**materialization_metadata(report), **confidence_metadata(assessment)}
+            metadata={
+                **materialization_metadata(report),
+                **confidence_metadata(assessment),
+                **step.metadata(),
+                "dte/data_fingerprint": fingerprint,
+            }
         )
         for result in results:
-            yield check_result(result)
+            yield check_result(result, measured_at=now)
 
     return _source_asset
 
@@ -110,11 +118,15 @@ def _assertions(results: list[RuleResult]) -> tuple[Any, ...]:
 
 
 def _ingest(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, job: SourceRun, dataset: Dataset
-) -> tuple[IngestReport, int, dict[str, dict[str, int | float]], Assessment]:
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    job: SourceRun,
+    dataset: Dataset,
+    now: dt.datetime,
+) -> tuple[IngestReport, int, dict[str, dict[str, int | float]], Assessment, str]:
     try:
         with warehouse.get_connection() as conn:
-            report = ingest_partition(conn, job, context.partition_key, dt.datetime.now(dt.UTC))
+            report = ingest_partition(conn, job, context.partition_key, now)
             day = dt.date.fromisoformat(report.partition)
             rows, metrics = lineage_datasets.column_metrics(conn, job.compiled, day)
             validity = (
@@ -123,6 +135,7 @@ def _ingest(
                 else None
             )
             assessment = assess_step(conn, context, job.compiled, dataset, day, report.results, validity)
+            fingerprint = table_fingerprint(conn, report.table)
     except DteError as exc:
         # the partition is left as it was; the message names the file and what is wrong with it
         raise dg.Failure(description=str(exc), metadata={"dte/partition": context.partition_key}) from exc
@@ -130,7 +143,7 @@ def _ingest(
         f"{report.table} {report.partition}: {report.rows_in} rows in, {report.rows_loaded} loaded, "
         f"{report.rows_quarantined} quarantined ({report.rows_unparseable} unparseable)"
     )
-    return report, rows, metrics, assessment
+    return report, rows, metrics, assessment, fingerprint
 
 
 def materialization_metadata(report: IngestReport) -> dict[str, Any]:
@@ -177,13 +190,16 @@ def assess_step(
     return assess(conn, compiled, dataset.dte.confidence, target, results, validity)
 
 
-def check_result(result: RuleResult) -> dg.AssetCheckResult:
+def check_result(result: RuleResult, measured_at: dt.datetime | None = None) -> dg.AssetCheckResult:
+    """``measured_at``: the instant time-dependent rules (freshness) were judged at."""
     rule = result.rule
     metadata: dict[str, Any] = {
         "dte/rule": rule.description,
         "dte/declared_at": rule.source,
         "dte/failing_rows": result.failing_rows,
     }
+    if rule.kind == "freshness" and measured_at is not None:
+        metadata["dte/measured_at"] = measured_at.isoformat()
     if result.measured is not None:
         metadata["dte/measured"] = float(result.measured)
     for name, value in result.details.items():
@@ -234,7 +250,7 @@ def build_contract_assets(
     from dte_platform.orchestration.golden import build_golden_asset
     from dte_platform.orchestration.marts import build_mart_asset
 
-    translator = translator or ContractTranslator()
+    translator = translator or project_translator(settings)
     datasets = compiled_datasets(settings)
     by_key = by_asset_key(datasets)
     assets = [
@@ -343,29 +359,61 @@ def build_resources(settings: Settings) -> dict[str, Any]:
     }
 
 
-def build_operations(settings: Settings) -> tuple[list[dg.JobDefinition], list[dg.ScheduleDefinition]]:
-    """Jobs and schedules that are not materializations: the profiling reports."""
+def project_translator(settings: Settings) -> ContractTranslator:
+    """The translator for the project: its certification policy sets the required-tier tags."""
+    policy = project_policy(settings.checks_dir)
+    return ContractTranslator({risk: level.label for risk, level in policy.required.items()})
+
+
+@dataclasses.dataclass(frozen=True)
+class Operations:
+    """What is not a materialization: the profiling job and schedule, and certification."""
+
+    settings: Settings
+    jobs: list[dg.JobDefinition]
+    schedules: list[dg.ScheduleDefinition]
+
+
+def build_operations(settings: Settings) -> Operations:
     from dte_platform.orchestration.profiling import build_profiling
 
     datasets = [c for _, d, c in compiled_datasets(settings) if d.dte.source or d.dte.canonical or d.dte.sql]
     job, schedule = build_profiling(settings, datasets)
-    return [job], [schedule]
+    return Operations(settings, [job], [schedule])
 
 
 def assemble_definitions(
     assets: list[dg.AssetsDefinition],
     checks: list[dg.AssetChecksDefinition],
     resources: dict[str, Any],
-    operations: tuple[list[dg.JobDefinition], list[dg.ScheduleDefinition]] = ([], []),
+    operations: Operations | None = None,
 ) -> dg.Definitions:
-    """Steps run in the run's own process (DuckDB has one writer); runs queue on the warehouse lock."""
-    jobs, schedules = operations
+    """Steps run in the run's own process (DuckDB has one writer); runs queue on the warehouse lock.
+
+    With ``operations``, every asset also gets its ``certification`` check, and the certification
+    sensor and promotion job are added (see ``orchestration/certification.py``).
+    """
+    from dte_platform.orchestration.certification import build_certification
+
+    jobs: list[dg.JobDefinition] = []
+    schedules: list[dg.ScheduleDefinition] = []
+    sensors: list[dg.SensorDefinition] = []
+    all_checks = list(checks)
+    if operations is not None:
+        jobs, schedules = list(operations.jobs), list(operations.schedules)
+        certification = build_certification(
+            operations.settings, compiled_datasets(operations.settings), assets, checks, WAREHOUSE_POOL
+        )
+        all_checks += certification.checks
+        jobs.append(certification.job)
+        sensors.append(certification.sensor)
     return dg.Definitions(
         assets=assets,
-        asset_checks=checks,
+        asset_checks=all_checks,
         resources=resources,
         jobs=jobs,
         schedules=schedules,
+        sensors=sensors,
         executor=dg.in_process_executor,
     )
 

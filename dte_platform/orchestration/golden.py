@@ -12,9 +12,11 @@ import dagster as dg
 
 from dte_platform.canonical.jobs import golden_job
 from dte_platform.canonical.run import GoldenReport, build_golden
+from dte_platform.certification.publish import table_fingerprint
 from dte_platform.compiler.rules import CompiledDataset
 from dte_platform.contracts import Contract, Dataset
 from dte_platform.errors import DteError
+from dte_platform.ingest.writer import data_table
 from dte_platform.lineage.datasets import column_metrics, table_dataset, table_dataset_assertions
 from dte_platform.orchestration.factories import (
     WAREHOUSE_POOL,
@@ -66,6 +68,7 @@ def build_golden_asset(
                     rows, metrics = column_metrics(conn, compiled, None)
                     validity = report.validity_pct
                     assessment = assess_step(conn, context, compiled, dataset, None, report.results, validity)
+                    fingerprint = table_fingerprint(conn, data_table(compiled))
             except DteError as exc:
                 raise dg.Failure(description=str(exc)) from exc
             results = [*report.results, *assessment.results]
@@ -77,7 +80,14 @@ def build_golden_asset(
             f"{report.table}: {report.records} source records -> {report.entities} entities "
             f"({report.merges} merges, {report.splits} splits, {report.created_ids} new ids)"
         )
-        yield dg.MaterializeResult(metadata={**golden_metadata(report), **confidence_metadata(assessment)})
+        yield dg.MaterializeResult(
+            metadata={
+                **golden_metadata(report),
+                **confidence_metadata(assessment),
+                **step.metadata(),
+                "dte/data_fingerprint": fingerprint,
+            }
+        )
         for result in results:
             yield check_result(result)
 

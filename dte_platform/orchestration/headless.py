@@ -11,7 +11,14 @@ from pathlib import Path
 import dagster as dg
 
 from dte_platform.ingest import available_partitions
-from dte_platform.orchestration.factories import build_definitions, compiled_datasets
+from dte_platform.orchestration.certification import (
+    CHECK_NAME,
+    JOB_NAME,
+    Assessment,
+    build_certification,
+    certify,
+)
+from dte_platform.orchestration.factories import WAREHOUSE_POOL, build_definitions, compiled_datasets
 from dte_platform.settings import Settings
 
 
@@ -108,6 +115,20 @@ def run_all(
     return outcomes + _standalone_checks(defs, instance, selected)
 
 
+def certify_project(settings: Settings, instance: dg.DagsterInstance) -> list[Assessment]:
+    """The certification the sensor would run, in this process: report what changed, record it
+    and publish certified versions (see ``orchestration/certification.py``)."""
+    defs = build_definitions(settings)
+    assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
+    checks = [
+        c
+        for c in defs.asset_checks or []
+        if isinstance(c, dg.AssetChecksDefinition) and not any(k.name == CHECK_NAME for k in c.check_keys)
+    ]
+    certification = build_certification(settings, compiled_datasets(settings), assets, checks, WAREHOUSE_POOL)
+    return certify(settings, certification, instance, defs.resolve_job_def(JOB_NAME))
+
+
 def _standalone_checks(
     defs: dg.Definitions, instance: dg.DagsterInstance, selected: set[str]
 ) -> list[PartitionOutcome]:
@@ -117,6 +138,7 @@ def _standalone_checks(
         for c in defs.asset_checks or []
         if isinstance(c, dg.AssetChecksDefinition)
         and any(k.asset_key.to_user_string() in selected for k in c.check_keys)
+        and not any(k.name == CHECK_NAME for k in c.check_keys)  # certify_project() evaluates those
     ]
     if not checks:
         return []

@@ -59,6 +59,19 @@ class StepLineage:
     inputs: Sequence[Dataset]
     outputs: Sequence[Dataset]
     checked: Sequence[Dataset] = ()
+    run_id: str = ""
+    checks_run_id: str = ""
+    statuses: list[str] = dataclasses.field(default_factory=list)
+
+    def metadata(self) -> dict[str, str]:
+        """How the step's lineage was recorded: ``emitted`` (every event delivered or written),
+        ``spooled`` (kept for ``dte lineage replay``), ``lost`` or ``disabled``."""
+        statuses = set(self.statuses)
+        status = next((s for s in ("lost", "disabled", "spooled") if s in statuses), "emitted")
+        out = {"dte/lineage_status": status, "dte/lineage_run_id": self.run_id}
+        if self.checks_run_id:
+            out["dte/lineage_checks_run_id"] = self.checks_run_id
+        return out
 
 
 def _now() -> dt.datetime:
@@ -93,9 +106,9 @@ def step_lineage(
 ) -> Iterator[StepLineage]:
     emitter = lineage.emitter()
     run = _run(context, lineage.namespace, job_name)
-    step = StepLineage(inputs, outputs)
+    step = StepLineage(inputs, outputs, run_id=run.run_id)
     try:
-        _emit(context, emitter, start_event(run, inputs, outputs))
+        step.statuses.append(_emit(context, emitter, start_event(run, inputs, outputs)))
         try:
             yield step
         except Exception as exc:
@@ -106,10 +119,12 @@ def step_lineage(
                 fail_event(dataclasses.replace(run, event_time=_now()), inputs, outputs, message),
             )
             raise
-        _emit(
-            context,
-            emitter,
-            complete_event(dataclasses.replace(run, event_time=_now()), step.inputs, step.outputs),
+        step.statuses.append(
+            _emit(
+                context,
+                emitter,
+                complete_event(dataclasses.replace(run, event_time=_now()), step.inputs, step.outputs),
+            )
         )
         if step.checked:
             checks = Run(
@@ -121,12 +136,14 @@ def step_lineage(
                 parent_job_namespace=lineage.namespace,
                 parent_job_name=job_name,
             )
-            _emit(context, emitter, check_event(checks, step.checked))
+            step.checks_run_id = checks.run_id
+            step.statuses.append(_emit(context, emitter, check_event(checks, step.checked)))
     finally:
         emitter.close()
 
 
-def _emit(context: dg.AssetExecutionContext, emitter: LineageEmitter, event: dict) -> None:
+def _emit(context: dg.AssetExecutionContext, emitter: LineageEmitter, event: dict) -> str:
     outcome = emitter.emit(event)
     if outcome.status in {"spooled", "lost"}:
         context.log.warning(f"lineage event {event['eventType']} {outcome.status}: {outcome.error}")
+    return "emitted" if outcome.status in {"sent", "written"} else outcome.status

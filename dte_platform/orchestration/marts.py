@@ -9,9 +9,11 @@ from typing import Any
 
 import dagster as dg
 
+from dte_platform.certification.publish import table_fingerprint
 from dte_platform.compiler.rules import CompiledDataset
 from dte_platform.compiler.sql_model import TableInfo
 from dte_platform.contracts import Contract, Dataset
+from dte_platform.ingest.writer import data_table
 from dte_platform.lineage import ColumnSource
 from dte_platform.lineage import Dataset as LineageDataset
 from dte_platform.lineage.datasets import (
@@ -84,6 +86,7 @@ def build_mart_asset(
                     rows, metrics = column_metrics(conn, compiled, day)
                     validity = report.validity_pct
                     assessment = assess_step(conn, context, compiled, dataset, day, report.results, validity)
+                    fingerprint = table_fingerprint(conn, data_table(compiled))
             except Exception as exc:
                 raise dg.Failure(description=f"{job.table}: {str(exc).splitlines()[0]}") from exc
             results = [*report.results, *assessment.results]
@@ -97,6 +100,8 @@ def build_mart_asset(
             "dagster/row_count": report.rows,
             "dte/table": report.table,
             **confidence_metadata(assessment),
+            **step.metadata(),
+            "dte/data_fingerprint": fingerprint,
         }
         yield dg.MaterializeResult(metadata=metadata)
         for result in results:

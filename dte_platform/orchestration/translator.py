@@ -7,6 +7,7 @@ tags) without touching the factories.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
@@ -18,7 +19,15 @@ from dte_platform.ingest.writer import data_table, quarantine_table
 _KINDS = {"csv": "csv", "jsonl": "json", "parquet": "parquet"}
 
 
+#: contract risk -> required certification level, as the default policy sets it
+DEFAULT_REQUIRED_LEVELS = {"low": "bronze", "medium": "silver", "high": "gold"}
+
+
 class ContractTranslator:
+    def __init__(self, required_levels: Mapping[str, str] | None = None) -> None:
+        """``required_levels``: contract risk -> the level the certification policy requires."""
+        self.required_levels = dict(required_levels or DEFAULT_REQUIRED_LEVELS)
+
     def asset_key(self, compiled: CompiledDataset) -> dg.AssetKey:
         return dg.AssetKey(list(compiled.key_path))
 
@@ -34,7 +43,11 @@ class ContractTranslator:
         return list(contract.owners)
 
     def tags(self, contract: Contract, dataset: Dataset) -> dict[str, str]:
-        tags = {"dte/risk": dataset.dte.risk, "dte/layer": contract.layer or "sources"}
+        tags = {
+            "dte/risk": dataset.dte.risk,
+            "dte/required_tier": self.required_levels[dataset.dte.risk],
+            "dte/layer": contract.layer or "sources",
+        }
         tags.update(
             {f"dte_tag/{t}": "" for t in contract.tags if t.replace("_", "").replace("-", "").isalnum()}
         )
