@@ -30,7 +30,7 @@ from dte_platform.certification.decide import CheckState, Decision, Evidence, Fr
 from dte_platform.certification.policy import Level, Policy, project_policy
 from dte_platform.certification.publish import CertificateRow, certified_table, record
 from dte_platform.compiler.rules import CompiledDataset
-from dte_platform.contracts import Contract, Dataset
+from dte_platform.contracts import Contract, Dataset, SourceSpec
 from dte_platform.evidence.store import EvidenceStore
 from dte_platform.ingest.writer import data_table, table_name
 from dte_platform.orchestration.resources import WarehouseResource
@@ -59,6 +59,7 @@ class AssetEntry:
     contract: Contract
     compiled: CompiledDataset
     code_version: str | None
+    source: SourceSpec | None = None
 
     @property
     def name(self) -> str:
@@ -111,6 +112,7 @@ def build_catalog(
                 contract=contract,
                 compiled=compiled,
                 code_version=versions.get(name),
+                source=dataset.dte.source,
             )
         )
     return Catalog(tuple(entries))

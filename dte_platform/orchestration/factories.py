@@ -35,10 +35,15 @@ from dte_platform.settings import Settings
 
 #: every step that touches the warehouse runs in this pool; see README "Concurrency"
 WAREHOUSE_POOL = "dte_warehouse"
+#: a backfill of a partitioned asset is one run per partition: one transaction and one set of check
+#: results per partition (see orchestration/automation.py)
+ONE_RUN_PER_PARTITION = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
 
 # Partition-scoped asset checks are a preview API in Dagster 1.13; we rely on it knowingly, so
 # its once-per-load notice is not shown to every user of the code location.
 warnings.filterwarnings("ignore", message=".*partitions_def on an AssetCheckSpec.*")
+# The same for backfill policies on assets (beta): we set one-run-per-partition explicitly.
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy` of function `asset`")
 
 
 def build_source_asset(
@@ -71,6 +76,7 @@ def build_source_asset(
         kinds=translator.kinds(dataset),
         metadata=translator.metadata(contract, dataset, compiled),
         partitions_def=partitions_def,
+        backfill_policy=ONE_RUN_PER_PARTITION,
         check_specs=[translator.check_spec(key, r, partitions_def) for r in compiled.rules],
         freshness_policy=translator.freshness_policy(compiled),
         code_version=translator.code_version(contract),
@@ -393,6 +399,7 @@ def assemble_definitions(
     With ``operations``, every asset also gets its ``certification`` check, and the certification
     sensor and promotion job are added (see ``orchestration/certification.py``).
     """
+    from dte_platform.orchestration.automation import build_automation
     from dte_platform.orchestration.certification import build_certification
 
     jobs: list[dg.JobDefinition] = []
@@ -407,6 +414,10 @@ def assemble_definitions(
         all_checks += certification.checks
         jobs.append(certification.job)
         sensors.append(certification.sensor)
+        daily, schedule, landing = build_automation(operations.settings, assets, certification.catalog)
+        jobs.append(daily)  # type: ignore[arg-type]
+        schedules.append(schedule)
+        sensors.append(landing)
     return dg.Definitions(
         assets=assets,
         asset_checks=all_checks,
