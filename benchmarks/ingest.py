@@ -84,7 +84,7 @@ def run_ours(project: Path) -> dict[str, float]:
     job = prepare_source(project, compiled, dataset_.dte.source, dataset_.dte.quarantine_max_percent)
     rows_in = loaded = 0
     start = time.perf_counter()
-    with connect(warehouse) as conn:
+    with connect(warehouse, readable=[project]) as conn:
         for day in available_partitions(project, dataset_.dte.source):
             report = ingest_partition(conn, job, day, dt.datetime.now(dt.UTC))
             rows_in += report.rows_in

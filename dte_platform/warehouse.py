@@ -3,11 +3,17 @@
 DuckDB lets one process at a time open a database file for writing. Every connection the platform
 opens goes through :func:`connect`, which first takes an exclusive file lock next to the warehouse;
 a second process (another run, another step process, ``dte run``) waits for it instead of failing.
+
+Each connection is also confined, as defence in depth behind the load-time checks of the SQL that
+contracts supply: DuckDB may touch files only under the warehouse's folder (its WAL and spill
+files) and the folders the caller names (the project, for landing files). Reading or writing any
+other file, ``ATTACH`` elsewhere and ``INSTALL``/``LOAD`` fail, and the configuration is locked so
+that no statement can lift the confinement.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -16,7 +22,7 @@ import duckdb
 from filelock import FileLock, Timeout
 
 from dte_platform.errors import DteError
-from dte_platform.sqlutil import ident
+from dte_platform.sqlutil import ident, literal
 
 DEFAULT_LOCK_TIMEOUT_S = 1800.0
 
@@ -26,8 +32,12 @@ class WarehouseBusy(DteError):
 
 
 @contextmanager
-def connect(path: Path, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An exclusive connection to the warehouse, serialised across processes by a file lock."""
+def connect(
+    path: Path, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S, readable: Iterable[Path] = ()
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An exclusive connection to the warehouse, serialised across processes by a file lock.
+
+    DuckDB may access files only under the warehouse's folder and the ``readable`` folders."""
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(path.with_name(path.name + ".lock")))
     try:
@@ -37,12 +47,22 @@ def connect(path: Path, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> Iterator[d
     try:
         conn = duckdb.connect(str(path))
         try:
-            run(conn, "SET TimeZone = 'UTC'")
+            _configure(conn, [path.parent, *readable])
             yield conn
         finally:
             conn.close()
     finally:
         lock.release()
+
+
+def _configure(conn: duckdb.DuckDBPyConnection, folders: Sequence[Path]) -> None:
+    """UTC, file access confined to ``folders``, then the configuration locked (in this order:
+    nothing can be set once it is locked, and the folders only while external access is on)."""
+    allowed = ", ".join(literal(str(folder.resolve()).rstrip("/") + "/") for folder in folders)
+    run(conn, "SET TimeZone = 'UTC'")
+    run(conn, f"SET allowed_directories = [{allowed}]")
+    run(conn, "SET enable_external_access = false")
+    run(conn, "SET lock_configuration = true")
 
 
 def run(conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> None:

@@ -97,8 +97,9 @@ def build_golden(conn: duckdb.DuckDBPyConnection, job: GoldenJob, now: dt.dateti
     golden = survive(keyed, job.spec, list(job.spec.fields))
     golden = _golden_frame(golden, job)
     xref = _xref(assignment.records, matched)
-    model_path, model_sha = _save_model(job, matched.model)
     _write(conn, job, golden, xref, matched, assignment, previous, now)
+    # after the tables committed: a build killed earlier leaves the previous model with its tables
+    model_path, model_sha = _save_model(job, matched.model)
     sizes = dict(xref.group_by("golden_id").len().get_column("len").value_counts().sort("len").iter_rows())
     report = GoldenReport(
         table=job.table(),
@@ -165,7 +166,9 @@ def _save_model(job: GoldenJob, model: dict[str, Any]) -> tuple[Path, str]:
     folder = job.artifacts_dir / "golden" / job.name
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "model.json"
-    path.write_text(text + "\n", encoding="utf-8")
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text + "\n", encoding="utf-8")
+    partial.replace(path)  # atomic: readers see the old model or the new one, never half of one
     return path, hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -18,11 +18,14 @@ import sqlglot.expressions as exp
 
 from dte_platform.compiler.results import RuleResult
 from dte_platform.compiler.rules import CompiledDataset, Rule
+from dte_platform.compiler.sql_guard import UnsafeSql, check_select
 from dte_platform.errors import DefinitionError
 from dte_platform.sqlutil import ident
 from dte_platform.warehouse import one
 
 PARTITION_COLUMN = "_partition_date"
+#: what ``${table}`` of a ``type: sql`` rule reads: the partition's rows, as a CTE
+RULE_TABLE = "__dte_table"
 
 
 @dataclass
@@ -143,26 +146,29 @@ def evaluate_unique_across(
 
 
 def validate_sql_rule(rule: Rule, file: str = "") -> None:
-    """A ``type: sql`` rule must be one read-only SELECT; checked at load, before anything runs."""
-    query = _substitute(rule, "__dte_table")
+    """A ``type: sql`` rule must be one read-only SELECT over ``${table}``; checked at load, before
+    anything runs, by sqlglot and then by DuckDB's own parser (see :mod:`sql_guard`)."""
+    field = f"{rule.source}.query"
+    query = _substitute(rule, RULE_TABLE)
     try:
         statements = sqlglot.parse(query, read="duckdb")
     except sqlglot.errors.ParseError as exc:
-        raise DefinitionError(file, f"{rule.source}.query", f"SQL does not parse: {exc}") from exc
+        raise DefinitionError(file, field, f"SQL does not parse: {exc}") from exc
+    except RecursionError as exc:
+        raise DefinitionError(file, field, "SQL is nested too deeply") from exc
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
-        raise DefinitionError(file, f"{rule.source}.query", "must be exactly one SELECT statement")
-    tables = {t.name for t in statements[0].find_all(exp.Table)}
-    if tables - {"__dte_table"}:
-        raise DefinitionError(
-            file,
-            f"{rule.source}.query",
-            f"may only read ${{table}}, found {sorted(tables - {'__dte_table'})}",
-        )
-    if any(
-        isinstance(node, exp.Func) and node.sql_name().upper().startswith("READ_")
-        for node in statements[0].walk()
-    ):
-        raise DefinitionError(file, f"{rule.source}.query", "table functions are not allowed")
+        raise DefinitionError(file, field, "must be exactly one SELECT statement")
+    try:
+        check_select(query, {("", RULE_TABLE)})
+    except UnsafeSql as exc:
+        message = exc.message.replace(RULE_TABLE, "${table}")
+        raise DefinitionError(file, field, f"may only read ${{table}}: {message}") from exc
+    # sqlglot's reading must agree: every table is ${table} or one of the query's own CTEs
+    tree = statements[0]
+    ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
+    tables = {t.sql("duckdb") for t in tree.find_all(exp.Table) if t.db or t.name not in ctes | {RULE_TABLE}}
+    if tables:
+        raise DefinitionError(file, field, f"may only read ${{table}}, found {sorted(tables)}")
 
 
 def _substitute(rule: Rule, table: str) -> str:
@@ -176,7 +182,8 @@ def evaluate_sql_rule(
     """Run the rule's query over the partition (exposed to it as ``${table}``)."""
     where, params = _partition_filter(partition)
     scoped = f"(SELECT * FROM {table}{where})"
-    query = f"WITH __dte_table AS {scoped} SELECT * FROM ({_substitute(rule, '__dte_table')})"
+    # the line break ends a trailing `--` comment of the rule before the closing parenthesis
+    query = f"WITH {RULE_TABLE} AS {scoped} SELECT * FROM ({_substitute(rule, RULE_TABLE)}\n)"
     try:
         rows = conn.execute(query, params).fetchall()
     except duckdb.Error as exc:
@@ -247,7 +254,7 @@ def compare_totals(
     where: str | None,
 ) -> tuple[float, float]:
     """(sum of ``column`` in ``table``, sum of ``reference_column`` in the filtered ``reference``)."""
-    condition = f" WHERE {where}" if where else ""
+    condition = f" WHERE {where}\n" if where else ""  # a trailing `--` comment ends at the break
     row = one(
         conn,
         f"SELECT (SELECT coalesce(sum({ident(column)}), 0) FROM {table}), "

@@ -37,8 +37,23 @@ from dte_platform.errors import DefinitionError
 
 CONTRACT_SUFFIX = ".odcs.yaml"
 MAX_CONTRACT_BYTES = 1_000_000
+#: bounds on a parsed document, aliases expanded: every later stage (schema validation, hashing,
+#: compiling) walks the expanded tree. The largest bundled ODCS example has under 1,000 nodes; one
+#: object costs about half a millisecond of schema validation, so 5,000 keep loading within seconds.
+MAX_YAML_NODES = 100_000
+MAX_YAML_MAPPINGS = 5_000
+MAX_YAML_DEPTH = 64
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 LAYERS = ("sources", "golden", "marts")
+#: columns the platform adds to the tables it writes (DuckDB compares names case-insensitively)
+RESERVED_COLUMNS = frozenset(
+    {"_partition_date", "_source_file", "_source_line", "_rule_ids", "_reason", "_raw_record"}
+    | {"_source_records", "_provenance"}
+)
+#: prefix of the platform's working columns and tables (``__raw__<name>``, ``__row``, ``__dte_*``)
+INTERNAL_PREFIX = "__"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_YamlBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: much faster
 
 
 @cache
@@ -54,7 +69,7 @@ def _validator(name: str) -> jsonschema.protocols.Validator:
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+class _UniqueKeyLoader(_YamlBase):  # type: ignore[misc,valid-type]
     """A safe loader that refuses duplicate mapping keys instead of keeping the last one."""
 
 
@@ -100,14 +115,17 @@ def _item_label(item: Any) -> str | None:
 
 
 def parse_yaml(file: Path) -> Any:
+    """Parse one YAML definition file, refusing anything whose cost is not bounded by its size.
+
+    At most :data:`MAX_CONTRACT_BYTES` are read (the file's reported size is not trusted), and the
+    event stream is measured before any object is built (:func:`_check_shape`)."""
+    return parse_text(file, _read_text(file))
+
+
+def parse_text(file: Path, text: str) -> Any:
+    """Parse YAML text read from ``file`` (which names it in errors); see :func:`parse_yaml`."""
     try:
-        size = file.stat().st_size
-    except OSError as exc:
-        raise DefinitionError(file, "", f"cannot read contract: {exc.strerror}") from exc
-    if size > MAX_CONTRACT_BYTES:
-        raise DefinitionError(file, "", f"contract is {size} bytes; the limit is {MAX_CONTRACT_BYTES}")
-    text = file.read_text("utf-8")
-    try:
+        _check_shape(file, text)
         return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
@@ -115,6 +133,64 @@ def parse_yaml(file: Path) -> Any:
         raise DefinitionError(file, where, f"invalid YAML: {exc.problem}") from exc
     except yaml.YAMLError as exc:
         raise DefinitionError(file, "", f"invalid YAML: {exc}") from exc
+    except RecursionError as exc:  # pragma: no cover - _check_shape bounds the depth first
+        raise DefinitionError(file, "", "invalid YAML: nested too deeply") from exc
+
+
+def _read_text(file: Path) -> str:
+    try:
+        with file.open("rb") as handle:
+            data = handle.read(MAX_CONTRACT_BYTES + 1)
+    except OSError as exc:
+        raise DefinitionError(file, "", f"cannot read contract: {exc.strerror}") from exc
+    if len(data) > MAX_CONTRACT_BYTES:
+        raise DefinitionError(file, "", f"the file is over the limit of {MAX_CONTRACT_BYTES} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DefinitionError(file, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+
+
+def _check_shape(file: Path, text: str) -> None:
+    """Refuse alias bombs, deep nesting and oversized documents before anything is built.
+
+    PyYAML shares an aliased node rather than copying it, but every later stage walks the expanded
+    tree: nine anchors of nine aliases each are a billion nodes ("billion laughs"). One pass over the
+    event stream gives each anchored node's expanded size, without recursion and without building it.
+    """
+    sizes: dict[str, tuple[int, int]] = {}  # anchor -> (nodes, mappings), expanded
+    stack: list[list[Any]] = [[None, 0, 0]]  # open collections: [anchor, nodes, mappings]
+    for event in yaml.parse(text, Loader=_YamlBase):
+        if isinstance(event, yaml.CollectionStartEvent):
+            mapping = int(isinstance(event, yaml.MappingStartEvent))
+            stack.append([event.anchor, 1, mapping])
+            if len(stack) > MAX_YAML_DEPTH:
+                raise _shape_error(file, event, f"nested deeper than {MAX_YAML_DEPTH} levels")
+            continue
+        if isinstance(event, yaml.CollectionEndEvent):
+            anchor, nodes, mappings = stack.pop()
+        elif isinstance(event, yaml.AliasEvent):
+            anchor, (nodes, mappings) = None, sizes.get(event.anchor or "", (1, 0))
+        elif isinstance(event, yaml.ScalarEvent):
+            anchor, nodes, mappings = event.anchor, 1, 0
+        else:
+            continue
+        if anchor:
+            sizes[anchor] = (nodes, mappings)
+        parent = stack[-1]
+        parent[1] += nodes
+        parent[2] += mappings
+        if parent[1] > MAX_YAML_NODES:
+            raise _shape_error(file, event, f"more than {MAX_YAML_NODES} values, aliases expanded")
+        if parent[2] > MAX_YAML_MAPPINGS:
+            raise _shape_error(
+                file, event, f"more than {MAX_YAML_MAPPINGS} objects, aliases expanded; split the contract"
+            )
+
+
+def _shape_error(file: Path, event: yaml.Event, message: str) -> DefinitionError:
+    mark = event.start_mark
+    return DefinitionError(file, f"line {mark.line + 1}" if mark else "", f"invalid YAML: {message}")
 
 
 def validate_against(schema_name: str, document: Any, file: Path, prefix: Sequence[str | int] = ()) -> None:
@@ -140,8 +216,11 @@ def _shorten(message: str, limit: int = 300) -> str:
 def load_contract(file: Path | str, contracts_dir: Path | None = None) -> Contract:
     """Load and validate one contract file. ``contracts_dir`` gives its layer (first sub-folder)."""
     file = Path(file).resolve()
-    document = parse_yaml(file)
-    digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    if contracts_dir is not None and not file.is_relative_to(contracts_dir.resolve()):
+        raise DefinitionError(file, "", f"the contract resolves outside {contracts_dir}; refused")
+    text = _read_text(file)
+    document = parse_text(file, text)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return contract_from_document(document, file, _layer(file, contracts_dir), digest)
 
 
@@ -262,11 +341,14 @@ def _build_dataset(
 
 
 def _check_unique_names(file: Path, path: str, columns: Sequence[Column]) -> None:
-    seen: set[str] = set()
+    """Names are compared as DuckDB compares identifiers: ignoring case."""
+    seen: dict[str, str] = {}
     for column in columns:
-        if column.name in seen:
-            raise DefinitionError(file, column.path, f"duplicate property name {column.name!r}")
-        seen.add(column.name)
+        folded = column.name.lower()
+        if folded in seen:
+            same = "" if seen[folded] == column.name else f" (the warehouse ignores case: {seen[folded]!r})"
+            raise DefinitionError(file, column.path, f"duplicate property name {column.name!r}{same}")
+        seen[folded] = column.name
 
 
 def _build_column(file: Path, doc: dict[str, Any], parts: list[str | int], prop: dict[str, Any]) -> Column:
@@ -274,6 +356,9 @@ def _build_column(file: Path, doc: dict[str, Any], parts: list[str | int], prop:
     name = prop.get("name")
     if not isinstance(name, str) or not name.strip():
         raise DefinitionError(file, f"{path}.name", "every property needs a non-empty name")
+    _check_column_name(file, f"{path}.name", name)
+    if prop.get("physicalName") is not None:
+        _check_column_name(file, f"{path}.physicalName", str(prop["physicalName"]), reserved=False)
     position = prop.get("primaryKeyPosition", -1) if prop.get("primaryKey") else None
     options = prop.get("logicalTypeOptions") or {}
     if not isinstance(options, Mapping):
@@ -296,6 +381,20 @@ def _build_column(file: Path, doc: dict[str, Any], parts: list[str | int], prop:
         description=prop.get("description") or prop.get("businessName"),
         ignored=tuple(ignored),
     )
+
+
+def _check_column_name(file: Path, field: str, name: str, reserved: bool = True) -> None:
+    """Any text is a column name (it is always quoted), except control characters, which no landing
+    header can carry, and the names of the columns the platform adds to its own tables."""
+    if _CONTROL.search(name):
+        raise DefinitionError(file, field, f"{name!r} contains a control character")
+    if reserved and (name.lower() in RESERVED_COLUMNS or name.startswith(INTERNAL_PREFIX)):
+        raise DefinitionError(
+            file,
+            field,
+            f"{name!r} is reserved: the platform adds columns named {sorted(RESERVED_COLUMNS)} "
+            f"and uses the prefix {INTERNAL_PREFIX!r} for its own",
+        )
 
 
 def _quality(doc: dict[str, Any], parts: list[str | int], items: Any) -> tuple[QualitySpec, ...]:
@@ -404,7 +503,12 @@ def _survivorship(value: Mapping[str, Any]) -> SurvivorshipRule:
 def _build_source(file: Path, path: str, source: Mapping[str, Any]) -> SourceSpec:
     landing = str(source["path"])
     where = f"{path}.path"
-    if Path(landing).is_absolute() or ".." in Path(landing).parts:
+    if (
+        Path(landing).is_absolute()
+        or ".." in Path(landing).parts
+        or landing.startswith("~")
+        or _CONTROL.search(landing)
+    ):
         raise DefinitionError(file, where, "landing path must stay inside the project directory")
     if "{date}" not in landing and source.get("partitioning"):
         raise DefinitionError(file, where, "a daily-partitioned source path needs a {date} placeholder")

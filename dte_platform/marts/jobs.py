@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from dte_platform.compiler.pandera_exec import build_row_schemas
 from dte_platform.compiler.rules import CompiledDataset
 from dte_platform.compiler.sql_model import PARTITION_PARAMETER, TableInfo, parse_model
 from dte_platform.contracts import Contract, Dataset
+from dte_platform.contracts.loader import MAX_CONTRACT_BYTES
 from dte_platform.errors import DefinitionError
 from dte_platform.marts.run import MartJob
 
@@ -21,10 +23,12 @@ def mart_job(
     sql_file = dataset.dte.sql
     if sql_file is None:
         raise ValueError(f"{compiled.name} is not a mart")
-    model = parse_model(sql_file, sql_file.read_text(encoding="utf-8"), tables)
+    model = parse_model(sql_file, read_sql(sql_file), tables)
+    # DuckDB compares column names ignoring case
     declared = [c.name for c in compiled.columns]
-    missing = [c for c in declared if c not in model.output_columns]
-    extra = [c for c in model.output_columns if c not in declared]
+    returned = {c.lower() for c in model.output_columns}
+    missing = [c for c in declared if c.lower() not in returned]
+    extra = [c for c in model.output_columns if c.lower() not in {d.lower() for d in declared}]
     if missing or extra:
         raise DefinitionError(
             sql_file,
@@ -42,3 +46,18 @@ def mart_job(
             f"the SQL uses ${PARTITION_PARAMETER}: declare dte.partitioning",
         )
     return MartJob(compiled, model, build_row_schemas(compiled, str(contract.file)), partitioned)
+
+
+def read_sql(file: Path) -> str:
+    """The SQL text, read with the same size bound as a contract (a mart is one SELECT, not a dump)."""
+    try:
+        with file.open("rb") as handle:
+            data = handle.read(MAX_CONTRACT_BYTES + 1)
+    except OSError as exc:
+        raise DefinitionError(file, "", f"cannot read the SQL file: {exc.strerror}") from exc
+    if len(data) > MAX_CONTRACT_BYTES:
+        raise DefinitionError(file, "", f"the SQL file is over the limit of {MAX_CONTRACT_BYTES} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DefinitionError(file, "", f"the SQL file is not UTF-8 text: {exc.reason}") from exc

@@ -71,7 +71,8 @@ def build_mart(conn: duckdb.DuckDBPyConnection, job: MartJob, partition: dt.date
 def _replace_partition(
     conn: duckdb.DuckDBPyConnection, job: MartJob, day: dt.date, params: Mapping[str, Any]
 ) -> None:
-    tagged = f"SELECT *, CAST($__day AS DATE) AS {ident(PARTITION_COLUMN)} FROM ({job.model.sql})"
+    # the line break ends a trailing `--` comment of the model before the closing parenthesis
+    tagged = f"SELECT *, CAST($__day AS DATE) AS {ident(PARTITION_COLUMN)} FROM ({job.model.sql}\n)"
     bound = {**params, "__day": day}
     conn.execute(f"CREATE TABLE IF NOT EXISTS {job.table} AS {tagged} LIMIT 0", bound).fetchall()
     conn.execute(

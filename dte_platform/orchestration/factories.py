@@ -360,7 +360,9 @@ def _totals(
 
 def build_resources(settings: Settings) -> dict[str, Any]:
     return {
-        "warehouse": WarehouseResource(database=str(settings.warehouse_path)),
+        "warehouse": WarehouseResource(
+            database=str(settings.warehouse_path), readable=[str(settings.project_dir)]
+        ),
         "lineage": lineage_resource(settings),
     }
 
@@ -415,7 +417,7 @@ def assemble_definitions(
         jobs.append(certification.job)
         sensors.append(certification.sensor)
         daily, schedule, landing = build_automation(operations.settings, assets, certification.catalog)
-        jobs.append(daily)  # type: ignore[arg-type]
+        jobs.append(daily)
         schedules.append(schedule)
         sensors.append(landing)
     return dg.Definitions(

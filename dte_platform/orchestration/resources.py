@@ -26,7 +26,14 @@ class WarehouseResource(DuckDBResource):
         description="How long a step waits for another process to release the warehouse.",
     )
 
+    readable: list[str] = Field(
+        default_factory=list,
+        description="Folders DuckDB may read besides the warehouse's own (the project's landing data); "
+        "every other file is out of reach of the SQL the platform runs.",
+    )
+
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with warehouse.connect(Path(self.database), self.lock_timeout_s) as conn:
+        folders = [Path(p) for p in self.readable]
+        with warehouse.connect(Path(self.database), self.lock_timeout_s, folders) as conn:
             yield conn
