@@ -2,12 +2,17 @@
 
 ``data/landing/shop/orders/{date}.csv`` names the files of one day; shell globs are allowed. A path
 that leaves the project directory (``..``, an absolute path, a symlink pointing outside) is refused.
+
+Every entry the pattern matches is accounted for: a regular file is used, a directory is skipped,
+and anything else (a symlink whose target is gone, a FIFO, a socket) fails the partition instead of
+being dropped silently, because a partition loaded without one of its files looks complete.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import stat
 from pathlib import Path
 
 from dte_platform.contracts.model import SourceSpec
@@ -20,7 +25,26 @@ def partition_files(project_dir: Path, source: SourceSpec, day: str) -> list[Pat
     """The files of one partition, sorted, each verified to live inside the project."""
     pattern = source.path.replace(DATE_TOKEN, day)
     matches = sorted(project_dir.glob(pattern))
-    return [_inside(project_dir, p) for p in matches if p.is_file()]
+    return [file for file in (landing_file(project_dir, p) for p in matches) if file is not None]
+
+
+def landing_file(project_dir: Path, path: Path) -> Path | None:
+    """``path`` resolved and checked, or None for a directory.
+
+    Called when the partition's files are listed and again right before each one is read: a file
+    swapped for a symlink in between is refused rather than followed outside the project.
+    """
+    resolved = _inside(project_dir, path)
+    try:
+        mode = resolved.stat().st_mode
+    except FileNotFoundError:
+        detail = "a symlink whose target does not exist" if path.is_symlink() else "no longer there"
+        raise LandingError(path, f"landing file vanished: {detail}") from None
+    if stat.S_ISDIR(mode):
+        return None
+    if not stat.S_ISREG(mode):
+        raise LandingError(path, "landing path is not a regular file (a FIFO, socket or device); refused")
+    return resolved
 
 
 def available_partitions(project_dir: Path, source: SourceSpec) -> list[str]:
@@ -51,6 +75,8 @@ def _is_date(text: str) -> bool:
 
 
 def _inside(project_dir: Path, path: Path) -> Path:
+    # resolve() without strict also follows a dangling symlink as far as it can: an escape is
+    # reported as an escape even when the outside target is missing
     resolved = path.resolve()
     if not resolved.is_relative_to(project_dir.resolve()):
         raise LandingError(path, "landing file resolves outside the project directory; refused")

@@ -77,7 +77,7 @@ def ingest_partition(
         raise LandingError(job.project_dir / job.source.path, f"no landing file for partition {day}")
     names = [relative_name(job.project_dir, f) for f in files]
     required = {r.columns[0] for r in job.compiled.row_rules if r.kind == "required"}
-    batch = read_partition(conn, files, names, job.compiled, job.source, required)
+    batch = read_partition(conn, job.project_dir, files, names, job.compiled, job.source, required)
     frame = batch.frame.with_row_index(ROW_INDEX)
     failures = evaluate_rows(job.schemas, frame)
     blocked = failures.filter(pl.col("severity") == Severity.ERROR.value)
