@@ -252,9 +252,16 @@ def compare_totals(
     reference: str,
     reference_column: str,
     where: str | None,
+    same_days: bool = False,
 ) -> tuple[float, float]:
-    """(sum of ``column`` in ``table``, sum of ``reference_column`` in the filtered ``reference``)."""
-    condition = f" WHERE {where}\n" if where else ""  # a trailing `--` comment ends at the break
+    """(sum of ``column`` in ``table``, sum of ``reference_column`` in the filtered ``reference``).
+
+    ``same_days``: both tables are daily partitioned; compare only the days ``table`` holds, so
+    that a daily asset built for some days (a backfill under way) is judged on those days."""
+    condition = f" WHERE ({where}\n)" if where else ""  # a trailing `--` comment ends at the break
+    if same_days:
+        days = f"{ident(PARTITION_COLUMN)} IN (SELECT DISTINCT {ident(PARTITION_COLUMN)} FROM {table})"
+        condition = f"{condition} AND {days}" if condition else f" WHERE {days}"
     row = one(
         conn,
         f"SELECT (SELECT coalesce(sum({ident(column)}), 0) FROM {table}), "

@@ -138,17 +138,23 @@ def parse_text(file: Path, text: str) -> Any:
 
 
 def _read_text(file: Path) -> str:
+    return read_definition_text(file, "contract")
+
+
+def read_definition_text(file: Path, what: str) -> str:
+    """A definition file's UTF-8 text, reading at most the size limit (``stat`` is not trusted)."""
     try:
         with file.open("rb") as handle:
             data = handle.read(MAX_CONTRACT_BYTES + 1)
     except OSError as exc:
-        raise DefinitionError(file, "", f"cannot read contract: {exc.strerror}") from exc
+        raise DefinitionError(file, "", f"cannot read the {what}: {exc.strerror}") from exc
     if len(data) > MAX_CONTRACT_BYTES:
-        raise DefinitionError(file, "", f"the file is over the limit of {MAX_CONTRACT_BYTES} bytes")
+        raise DefinitionError(file, "", f"the {what} is over the limit of {MAX_CONTRACT_BYTES} bytes")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DefinitionError(file, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+        where = f"{exc.reason} at byte {exc.start}"
+        raise DefinitionError(file, "", f"the {what} is not UTF-8 text: {where}") from exc
 
 
 def _check_shape(file: Path, text: str) -> None:

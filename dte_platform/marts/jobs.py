@@ -9,7 +9,7 @@ from dte_platform.compiler.pandera_exec import build_row_schemas
 from dte_platform.compiler.rules import CompiledDataset
 from dte_platform.compiler.sql_model import PARTITION_PARAMETER, TableInfo, parse_model
 from dte_platform.contracts import Contract, Dataset
-from dte_platform.contracts.loader import MAX_CONTRACT_BYTES
+from dte_platform.contracts.loader import read_definition_text
 from dte_platform.errors import DefinitionError
 from dte_platform.marts.run import MartJob
 
@@ -50,14 +50,4 @@ def mart_job(
 
 def read_sql(file: Path) -> str:
     """The SQL text, read with the same size bound as a contract (a mart is one SELECT, not a dump)."""
-    try:
-        with file.open("rb") as handle:
-            data = handle.read(MAX_CONTRACT_BYTES + 1)
-    except OSError as exc:
-        raise DefinitionError(file, "", f"cannot read the SQL file: {exc.strerror}") from exc
-    if len(data) > MAX_CONTRACT_BYTES:
-        raise DefinitionError(file, "", f"the SQL file is over the limit of {MAX_CONTRACT_BYTES} bytes")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DefinitionError(file, "", f"the SQL file is not UTF-8 text: {exc.reason}") from exc
+    return read_definition_text(file, "SQL file")

@@ -1,9 +1,10 @@
 """Automation: the daily job and its schedule, and a sensor that picks up late or re-sent landing
 files by re-materializing their partition (and everything downstream of the source).
 
-Backfills: every partitioned asset runs **one run per partition** (``BackfillPolicy.multi_run(1)``,
-set in the factories): each partition is one warehouse transaction with its own check results,
-and the ``dte_warehouse`` pool queues the runs. Re-running a partition replaces it, so any range
+Backfills: every partitioned asset runs **one run per partition** (Dagster's default when an asset
+declares no backfill policy; a ranged single run would record the per-day check results without
+their partition): each partition is one warehouse transaction with its own check results, and the
+``dte_warehouse`` pool queues the runs. Re-running a partition replaces it, so any range
 can be backfilled twice with identical tables.
 """
 

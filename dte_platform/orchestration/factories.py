@@ -35,15 +35,10 @@ from dte_platform.settings import Settings
 
 #: every step that touches the warehouse runs in this pool; see README "Concurrency"
 WAREHOUSE_POOL = "dte_warehouse"
-#: a backfill of a partitioned asset is one run per partition: one transaction and one set of check
-#: results per partition (see orchestration/automation.py)
-ONE_RUN_PER_PARTITION = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
 
 # Partition-scoped asset checks are a preview API in Dagster 1.13; we rely on it knowingly, so
 # its once-per-load notice is not shown to every user of the code location.
 warnings.filterwarnings("ignore", message=".*partitions_def on an AssetCheckSpec.*")
-# The same for backfill policies on assets (beta): we set one-run-per-partition explicitly.
-warnings.filterwarnings("ignore", message="Parameter `backfill_policy` of function `asset`")
 
 
 def build_source_asset(
@@ -76,7 +71,6 @@ def build_source_asset(
         kinds=translator.kinds(dataset),
         metadata=translator.metadata(contract, dataset, compiled),
         partitions_def=partitions_def,
-        backfill_policy=ONE_RUN_PER_PARTITION,
         check_specs=[translator.check_spec(key, r, partitions_def) for r in compiled.rules],
         freshness_policy=translator.freshness_policy(compiled),
         code_version=translator.code_version(contract),
@@ -292,13 +286,22 @@ def build_reconciliation_checks(
 ) -> list[dg.AssetChecksDefinition]:
     """One asset check per entry of the project's ``checks/reconciliations.yaml``."""
     translator = translator or ContractTranslator()
-    datasets = {translator.asset_key(c).to_user_string(): c for _, _, c in compiled_datasets(settings)}
+    items = compiled_datasets(settings)
+    datasets = {translator.asset_key(c).to_user_string(): c for _, _, c in items}
+    daily = frozenset(
+        translator.asset_key(c).to_user_string() for _, d, c in items if translator.partitions_def(d)
+    )
     file = settings.checks_dir / reconciliations.FILE_NAME
-    return [_reconciliation_check(r, datasets) for r in reconciliations.load_reconciliations(file, datasets)]
+    return [
+        _reconciliation_check(r, datasets, daily)
+        for r in reconciliations.load_reconciliations(file, datasets)
+    ]
 
 
 def _reconciliation_check(
-    rec: reconciliations.Reconciliation, datasets: dict[str, CompiledDataset]
+    rec: reconciliations.Reconciliation,
+    datasets: dict[str, CompiledDataset],
+    daily: frozenset[str] = frozenset(),
 ) -> dg.AssetChecksDefinition:
     table, reference = data_table(datasets[rec.asset]), data_table(datasets[rec.reference_asset])
     severity = dg.AssetCheckSeverity.ERROR if rec.severity is Severity.ERROR else dg.AssetCheckSeverity.WARN
@@ -314,7 +317,8 @@ def _reconciliation_check(
     )
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         if rec.kind == "totals":
-            return _totals(warehouse, rec, table, reference, severity)
+            same_days = rec.asset in daily and rec.reference_asset in daily
+            return _totals(warehouse, rec, table, reference, severity, same_days)
         with warehouse.get_connection() as conn:
             orphans, rows = sql_exec.count_orphans(conn, table, rec.columns, reference, rec.reference_columns)
         percent = 100.0 * orphans / rows if rows else 0.0
@@ -339,10 +343,11 @@ def _totals(
     table: str,
     reference: str,
     severity: dg.AssetCheckSeverity,
+    same_days: bool,
 ) -> dg.AssetCheckResult:
     with warehouse.get_connection() as conn:
         total, expected = sql_exec.compare_totals(
-            conn, table, rec.columns[0], reference, rec.reference_columns[0], rec.where
+            conn, table, rec.columns[0], reference, rec.reference_columns[0], rec.where, same_days
         )
     gap = 100.0 * abs(total - expected) / abs(expected) if expected else (0.0 if total == 0 else 100.0)
     return dg.AssetCheckResult(
@@ -354,6 +359,7 @@ def _totals(
             "dte/gap_percent": round(gap, 6),
             "dte/tolerance_percent": rec.max_percent,
             "dte/declared_at": rec.path,
+            "dte/compared": "the days the asset holds" if same_days else "whole tables",
         },
     )
 

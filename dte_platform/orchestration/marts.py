@@ -25,7 +25,6 @@ from dte_platform.lineage.datasets import (
 from dte_platform.marts.jobs import mart_job
 from dte_platform.marts.run import MartJob, build_mart
 from dte_platform.orchestration.factories import (
-    ONE_RUN_PER_PARTITION,
     WAREHOUSE_POOL,
     assess_step,
     check_result,
@@ -62,7 +61,6 @@ def build_mart_asset(
         kinds={"duckdb", "sql"},
         metadata=metadata,
         partitions_def=partitions_def,
-        backfill_policy=ONE_RUN_PER_PARTITION if partitions_def else None,
         check_specs=[translator.check_spec(key, r, partitions_def) for r in compiled.rules],
         code_version=translator.code_version(contract),
         pool=WAREHOUSE_POOL,
