@@ -181,6 +181,17 @@ class InstanceReader:
             )
         return states
 
+    def certification_checks(self, keys: Sequence[dg.AssetKey]) -> dict[str, bool]:
+        """asset -> whether its ``certification`` check last passed (assets with a result only)."""
+        check_keys = [dg.AssetCheckKey(key, CHECK_NAME) for key in keys]
+        latest = self.instance.event_log_storage.get_latest_asset_check_execution_by_key(check_keys)
+        out = {}
+        for check_key, execution in latest.items():
+            evaluation = _evaluation(execution)
+            if evaluation is not None:
+                out[check_key.asset_key.to_user_string()] = bool(evaluation.passed)
+        return out
+
     def latest_certification(self, key: dg.AssetKey) -> dict[str, Any] | None:
         """The decision last reported for ``key`` (observation metadata), if any."""
         records = self.instance.fetch_observations(dg.AssetRecordsFilter(asset_key=key), limit=20).records
@@ -516,9 +527,21 @@ def build_certification_sensor(
         cursor = _cursor(context.cursor)
         assessments = assess_all(catalog, context.instance, policy, settings.now())
         updates = changed(assessments, cursor)
-        if not updates:
+        # a `certification` check executed inside a run may have judged an intermediate state
+        # (upstream observations not yet updated): the sensor's decision is the one shown
+        stored = InstanceReader(context.instance).certification_checks([e.key for e in catalog.entries])
+        stale = [
+            a
+            for a in assessments
+            if a not in updates
+            and a.decision.version is not None
+            and stored.get(a.entry.name, a.decision.certified) != a.decision.certified
+        ]
+        if not updates and not stale:
             return dg.SensorResult(skip_reason="no certificate changed")
-        events = [event for a in updates for event in asset_events(a)]
+        if not updates:
+            return dg.SensorResult(asset_events=[event for a in stale for event in asset_events(a)])
+        events = [event for a in [*updates, *stale] for event in asset_events(a)]
         new_cursor = {**cursor, **{a.entry.name: a.signature for a in updates}}
         key = hashlib.sha256(json.dumps(new_cursor, sort_keys=True).encode()).hexdigest()[:24]
         request = dg.RunRequest(

@@ -175,6 +175,20 @@ def test_certificates_expire_without_a_run(world: World) -> None:
     assert record.run_id == "" or record.run_id is None or record.status.value == "FAILED"
 
 
+def test_the_sensor_corrects_a_certification_check_that_disagrees(world: World) -> None:
+    world.materialize(select=(CRM,))
+    assert observations(world.tick())[CRM]["certified"]
+    # e.g. the check executed inside a run while an upstream observation was not yet updated
+    world.instance.report_runless_asset_event(
+        dg.AssetCheckEvaluation(asset_key=dg.AssetKey(CRM.split("/")), check_name=CHECK_NAME, passed=False)
+    )
+    result = world.tick()
+    assert not result.run_requests  # nothing new to record or publish
+    (check,) = [e for e in result.asset_events if isinstance(e, dg.AssetCheckEvaluation)]
+    assert check.passed and check.asset_key.to_user_string() == CRM
+    assert not world.tick().asset_events
+
+
 def observations_of(world: World, asset: str) -> dict:
     records = world.instance.fetch_observations(dg.AssetKey(asset.split("/")), limit=1).records
     return records[0].asset_observation.metadata["dte/certification"].value
