@@ -115,6 +115,7 @@ def _expand_partitions(values: Sequence[str]) -> list[str]:
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:
+    from dte_platform.orchestration.factories import build_definitions
     from dte_platform.orchestration.headless import certify_project, instance_for_run, plan, run_all
 
     settings = _settings(args)
@@ -128,7 +129,8 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         task = progress.add_task(
             f"materializing {sum(len(keys) for _, keys in days)} partitions", total=len(days)
         )
-        outcomes = run_all(settings, instance, days, on_day=lambda _: progress.advance(task))
+        defs = build_definitions(settings)
+        outcomes = run_all(settings, instance, days, on_day=lambda _: progress.advance(task), defs=defs)
     console.print(_summary(outcomes))
     failed = [o for o in outcomes if not o.ok]
     console.print(
@@ -136,7 +138,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         highlight=False,
     )
     # the evaluation and promotion the certification sensor runs under `dagster dev`
-    certify_project(settings, instance)
+    certify_project(settings, instance, defs)
     _print_standings(settings, console)
     return 1 if failed else 0
 

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -104,9 +105,18 @@ def _criterion(item: Mapping[str, Any]) -> Criterion:
 
 
 def project_policy(checks_dir: Path) -> Policy:
-    """The project's ``checks/certification.yaml``; a project without one gets the shipped default."""
+    """The project's ``checks/certification.yaml``; a project without one gets the shipped default.
+
+    Loaded once per version of the file (the translator and the certification wiring both ask)."""
     file = checks_dir / FILE_NAME
-    return load_policy(file if file.is_file() else DEFAULT_POLICY_FILE)
+    file = file if file.is_file() else DEFAULT_POLICY_FILE
+    stat = file.stat()
+    return _load_version(file, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=16)
+def _load_version(file: Path, _mtime_ns: int, _size: int) -> Policy:
+    return load_policy(file)
 
 
 #: the default policy shipped with the platform (the same text as this repository's checks/)

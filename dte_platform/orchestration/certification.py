@@ -40,6 +40,7 @@ from dte_platform.settings import Settings
 warnings.filterwarnings("ignore", message="Parameter `owners` of initializer `SensorDefinition")
 
 CHECK_NAME = "certification"
+PROMOTION_OP = "record_and_publish_certificates"
 JOB_NAME = "dte_certification"
 SENSOR_NAME = "dte_certification_sensor"
 #: check metadata that can carry row values; it stays in Dagster (where it is already redacted) and
@@ -85,6 +86,8 @@ def build_catalog(
     severities: dict[str, dict[str, str]] = {}
     partitioned: dict[str, set[str]] = {}
     for spec in [s for a in assets for s in a.check_specs] + [s for c in checks for s in c.check_specs]:
+        if spec.name == CHECK_NAME:
+            continue  # the certificate is not evidence for itself
         name = spec.asset_key.to_user_string()
         severities.setdefault(name, {})[spec.name] = "ERROR" if spec.blocking else "WARN"
         if spec.partitions_def is not None:
@@ -311,7 +314,7 @@ def assess_asset(
         risk=entry.risk,
         version=f"materialization-{record.storage_id}" if record else None,
         materialized_at=dt.datetime.fromtimestamp(record.timestamp, dt.UTC) if record else None,
-        checks=tuple(c for c in checks if c.name != CHECK_NAME),
+        checks=tuple(checks),
         freshness=_freshness(checks),
         lineage_recorded=metadata.get("dte/lineage_status") in {"emitted", "spooled"},
         upstream=tuple(_upstream(name, upstream) for name in entry.upstream),
@@ -469,9 +472,15 @@ def promotion_item(assessment: Assessment) -> str:
     )
 
 
+def promotion_run_config(assessments: Sequence[Assessment], **extra: Any) -> dg.RunConfig:
+    """The promotion job's run config recording ``assessments`` (the sensor's and ``dte run``'s)."""
+    items = [promotion_item(a) for a in assessments]
+    return dg.RunConfig(ops={PROMOTION_OP: PromotionConfig(certificates=items)}, **extra)
+
+
 def build_promotion_job(settings: Settings, pool: str) -> dg.JobDefinition:
     @dg.op(
-        name="record_and_publish_certificates",
+        name=PROMOTION_OP,
         description="Evidence packs, trust.certificates and certified.* for the requested certificates.",
         pool=pool,
     )
@@ -537,22 +546,16 @@ def build_certification_sensor(
             and a.decision.version is not None
             and stored.get(a.entry.name, a.decision.certified) != a.decision.certified
         ]
-        if not updates and not stale:
-            return dg.SensorResult(skip_reason="no certificate changed")
-        if not updates:
-            return dg.SensorResult(asset_events=[event for a in stale for event in asset_events(a)])
         events = [event for a in [*updates, *stale] for event in asset_events(a)]
+        if not updates:  # at most a check to correct: nothing new to record or publish
+            return dg.SensorResult(
+                asset_events=events, skip_reason=None if events else "no certificate changed"
+            )
         new_cursor = {**cursor, **{a.entry.name: a.signature for a in updates}}
         key = hashlib.sha256(json.dumps(new_cursor, sort_keys=True).encode()).hexdigest()[:24]
         request = dg.RunRequest(
             run_key=f"certification-{key}",
-            run_config=dg.RunConfig(
-                ops={
-                    "record_and_publish_certificates": PromotionConfig(
-                        certificates=[promotion_item(a) for a in updates]
-                    )
-                }
-            ),
+            run_config=promotion_run_config(updates),
             tags={"dte/kind": "certification", "dte/assets": ",".join(a.entry.name for a in updates)[:200]},
         )
         return dg.SensorResult(
@@ -654,13 +657,8 @@ def certify(
             instance.report_runless_asset_event(event)
     if updates:
         job.execute_in_process(
-            run_config=dg.RunConfig(
-                ops={
-                    "record_and_publish_certificates": PromotionConfig(
-                        certificates=[promotion_item(a) for a in updates]
-                    )
-                },
-                loggers={"console": {"config": {"log_level": "WARNING"}}},
+            run_config=promotion_run_config(
+                updates, loggers={"console": {"config": {"log_level": "WARNING"}}}
             ),
             instance=instance,
             tags={"dte/kind": "certification", "dte/launched_by": "dte run"},

@@ -95,8 +95,9 @@ def run_all(
     instance: dg.DagsterInstance,
     days: list[Step],
     on_day: Callable[[str], None] = lambda _: None,
+    defs: dg.Definitions | None = None,
 ) -> list[PartitionOutcome]:
-    defs = build_definitions(settings)
+    defs = defs or build_definitions(settings)
     assets = {a.key.to_user_string(): a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)}
     outcomes: list[PartitionOutcome] = []
     for day, keys in days:
@@ -115,16 +116,14 @@ def run_all(
     return outcomes + _standalone_checks(defs, instance, selected)
 
 
-def certify_project(settings: Settings, instance: dg.DagsterInstance) -> list[Assessment]:
+def certify_project(
+    settings: Settings, instance: dg.DagsterInstance, defs: dg.Definitions | None = None
+) -> list[Assessment]:
     """The certification the sensor would run, in this process: report what changed, record it
     and publish certified versions (see ``orchestration/certification.py``)."""
-    defs = build_definitions(settings)
+    defs = defs or build_definitions(settings)
     assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
-    checks = [
-        c
-        for c in defs.asset_checks or []
-        if isinstance(c, dg.AssetChecksDefinition) and not any(k.name == CHECK_NAME for k in c.check_keys)
-    ]
+    checks = [c for c in defs.asset_checks or [] if isinstance(c, dg.AssetChecksDefinition)]
     certification = build_certification(settings, compiled_datasets(settings), assets, checks, WAREHOUSE_POOL)
     return certify(settings, certification, instance, defs.resolve_job_def(JOB_NAME))
 
