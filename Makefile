@@ -10,15 +10,31 @@ PORT ?= 3000
 # morning after it, so the demo's certificates mean something. `make dev AS_OF=` uses the wall clock.
 AS_OF ?= 2026-11-15T06:00:00Z
 
-.PHONY: setup browser dev run test test-fast check lint bench sample clean
+.PHONY: setup lock browser dev run test test-fast test-lowest check lint bench sample clean
 
-$(STAMP): pyproject.toml
+# uv installs exactly what uv.lock says; pip only bootstraps uv itself (same version as the lock's).
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv
+LOWEST := .venv-lowest
+LOWEST_REQUIREMENTS := tests/lowest/requirements.txt
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+export UV_PYTHON_DOWNLOADS := never
+
+$(UV):
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(BIN)/python --quiet
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+## lock: re-resolve uv.lock, and the lowest versions pyproject allows, after a change to it (commit both)
+lock: | $(UV)
+	$(UV) lock
+	$(UV) pip compile pyproject.toml --group dev --resolution lowest-direct --python-version 3.11 \
+		--generate-hashes --no-header --quiet -o $(LOWEST_REQUIREMENTS)
 
 $(DAGSTER_HOME)/dagster.yaml: resources/dagster_dev.yaml
 	mkdir -p $(DAGSTER_HOME)
@@ -41,10 +57,20 @@ browser:
 		echo "chromium is missing; install it with: sudo apt-get update && sudo apt-get install -y --no-install-recommends chromium"; \
 	fi
 
-## test: set up and run every test, the slow ones included
+## test: set up and run every test: the default ones, the slow ones, and the default ones again at the
+## lowest dependency versions pyproject.toml allows
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest -m slow || [ $$? -eq 5 ]
+	$(MAKE) test-lowest
+
+## test-lowest: the default tests in .venv-lowest, installed at the lowest direct versions (the lower
+## bounds in pyproject.toml are only honest if the suite passes there)
+test-lowest: | $(UV)
+	$(UV) venv --quiet --allow-existing --python $(BIN)/python $(LOWEST)
+	VIRTUAL_ENV=$(CURDIR)/$(LOWEST) $(UV) pip sync --quiet $(LOWEST_REQUIREMENTS)
+	VIRTUAL_ENV=$(CURDIR)/$(LOWEST) $(UV) pip install --quiet --no-deps -e .
+	$(LOWEST)/bin/python -m pytest -p no:cacheprovider
 
 ## test-fast: the default (not slow) tests only
 test-fast: $(STAMP)
@@ -70,4 +96,4 @@ sample: $(STAMP)
 	$(BIN)/dte demo generate --out data
 
 clean:
-	rm -rf $(VENV) .dagster_home artifacts data/*.duckdb* data/*.lock benchmarks/.data
+	rm -rf $(VENV) $(LOWEST) .dagster_home artifacts data/*.duckdb* data/*.lock benchmarks/.data

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -115,6 +116,9 @@ def _expand_partitions(values: Sequence[str]) -> list[str]:
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:
+    # Dagster's own SensorDefinition.with_attributes passes its beta `owners` parameter while it
+    # resolves the definitions; nothing a user of `dte run` can act on (this process only)
+    warnings.filterwarnings("ignore", message="Parameter `owners` of initializer `SensorDefinition")
     from dte_platform.orchestration.factories import build_definitions
     from dte_platform.orchestration.headless import certify_project, instance_for_run, plan, run_all
 
@@ -261,15 +265,19 @@ def _lint(paths: Sequence[Path], console: Console) -> int:
     errors = 0
     for file in files:
         try:
-            compiled = compile_contract(load_contract(file, _contracts_root(file)))
+            contract = load_contract(file, _contracts_root(file))
+            compiled = compile_contract(contract)
         except DefinitionError as exc:
             errors += 1
             console.print(f"[red]✗[/red] {exc}", highlight=False)
             continue
         rules = sum(len(c.rules) for c in compiled)
         console.print(
-            f"[green]✓[/green] {file}: {len(compiled)} dataset(s), {rules} rule(s)", highlight=False
+            f"[green]✓[/green] {file}: ODCS {contract.read_as}, {len(compiled)} dataset(s), {rules} rule(s)",
+            highlight=False,
         )
+        for notice in contract.notices:
+            console.print(f"    note: {notice}", highlight=False)
         for note in dict.fromkeys(n for c in compiled for n in c.notes):
             console.print(f"    not enforced: {note}", highlight=False)
     console.print(f"{len(files)} contract(s), {errors} with errors")

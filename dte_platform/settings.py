@@ -24,6 +24,10 @@ class LineageSettings:
     transport: str = "file"
     url: str | None = None
     namespace: str = "dte"
+    #: the OpenLineage namespace of warehouse datasets (``DTE_LINEAGE_WAREHOUSE_NAMESPACE``); by
+    #: default ``duckdb://`` + the warehouse file's path within the project, so that the names stay
+    #: the same wherever the project is checked out
+    warehouse_namespace: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class Settings:
             transport=env.get("DTE_LINEAGE_TRANSPORT", "http" if url else "file"),
             url=url,
             namespace=env.get("DTE_LINEAGE_NAMESPACE") or env.get("OPENLINEAGE_NAMESPACE", "dte"),
+            warehouse_namespace=env.get("DTE_LINEAGE_WAREHOUSE_NAMESPACE") or None,
         )
         return cls.for_project(root, **overrides)
 
@@ -80,6 +85,16 @@ class Settings:
     @property
     def checks_dir(self) -> Path:
         return self.project_dir / "checks"
+
+    @property
+    def warehouse_lineage_namespace(self) -> str:
+        """``duckdb://<the warehouse file's path in the project>`` unless configured (an absolute path
+        when the file lies outside the project)."""
+        if self.lineage.warehouse_namespace:
+            return self.lineage.warehouse_namespace
+        path = self.warehouse_path
+        inside = path.is_relative_to(self.project_dir)
+        return "duckdb://" + (path.relative_to(self.project_dir).as_posix() if inside else path.as_posix())
 
 
 def parse_instant(text: str, name: str) -> dt.datetime:

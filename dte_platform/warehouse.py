@@ -31,6 +31,12 @@ class WarehouseBusy(DteError):
     """The warehouse lock was not released in time."""
 
 
+#: the storage format of a warehouse file this platform creates: the DuckDB 1.0 format, which every
+#: DuckDB client from 1.0 on opens (datacontract-cli, BI tools, notebooks pinned to older releases);
+#: newer formats would lock those out. It applies when the file is created.
+STORAGE_COMPATIBILITY = "v1.0.0"
+
+
 @contextmanager
 def connect(
     path: Path, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S, readable: Iterable[Path] = ()
@@ -45,7 +51,7 @@ def connect(
     except Timeout as exc:
         raise WarehouseBusy(f"{path}: another process held the warehouse for {timeout_s:.0f}s") from exc
     try:
-        conn = duckdb.connect(str(path))
+        conn = duckdb.connect(str(path), config={"storage_compatibility_version": STORAGE_COMPATIBILITY})
         try:
             _configure(conn, [path.parent, *readable])
             yield conn

@@ -12,28 +12,31 @@ from collections.abc import Callable, Mapping
 
 Normalizer = Callable[[str, Mapping[str, str]], str]
 
-#: ITU calling codes for the countries phone_e164 knows (ISO 3166 alpha-2)
-CALLING_CODES = {
-    "AT": "43",
-    "BE": "32",
-    "CH": "41",
-    "DE": "49",
-    "DK": "45",
-    "ES": "34",
-    "FI": "358",
-    "FR": "33",
-    "GB": "44",
-    "IE": "353",
-    "IT": "39",
-    "LU": "352",
-    "NL": "31",
-    "NO": "47",
-    "PL": "48",
-    "PT": "351",
-    "SE": "46",
-    "US": "1",
-    "CA": "1",
+#: the countries phone_e164 knows (ISO 3166 alpha-2) -> (ITU calling code, national trunk prefix,
+#: international call prefix). Italy, Spain, Portugal, Poland, Denmark, Norway and Luxembourg have
+#: no trunk prefix (Italy's leading 0 is part of the number); the NANP's trunk prefix is 1.
+COUNTRIES = {
+    "AT": ("43", "0", "00"),
+    "BE": ("32", "0", "00"),
+    "CH": ("41", "0", "00"),
+    "DE": ("49", "0", "00"),
+    "DK": ("45", "", "00"),
+    "ES": ("34", "", "00"),
+    "FI": ("358", "0", "00"),
+    "FR": ("33", "0", "00"),
+    "GB": ("44", "0", "00"),
+    "IE": ("353", "0", "00"),
+    "IT": ("39", "", "00"),
+    "LU": ("352", "", "00"),
+    "NL": ("31", "0", "00"),
+    "NO": ("47", "", "00"),
+    "PL": ("48", "", "00"),
+    "PT": ("351", "", "00"),
+    "SE": ("46", "0", "00"),
+    "US": ("1", "1", "011"),
+    "CA": ("1", "1", "011"),
 }
+CALLING_CODES = {iso: code for iso, (code, _, _) in COUNTRIES.items()}
 _FOLD = [
     ("ä", "ae"),
     ("ö", "oe"),
@@ -109,17 +112,34 @@ def _digits(e: str, ctx: Mapping[str, str]) -> str:
 
 
 def _phone_e164(e: str, ctx: Mapping[str, str]) -> str:
-    """'+49 30 1234567', '0049301234567' and '030-1234567' (in DE) all become '+49301234567'."""
-    digits = _digits(e, ctx)
+    """E.164 from the way people write numbers, with the record's country for national forms:
+    '+49 30 1234567', '+49 (0)30 1234567', '0049 30 1234567' and '030-1234567' (DE) all become
+    '+49301234567'; '06 6982 1234' (IT) keeps its 0; '1-415-555-2671' (US) drops the trunk 1;
+    an extension ('ext. 12', 'x12', '#12') and a 'tel:' prefix are not part of the number.
+    The test oracle is the phonenumbers library (tests/unit/test_phone_numbers.py)."""
+    text = (
+        f"regexp_replace(regexp_replace(regexp_replace(trim({e}), "
+        f"'\\s*(;ext=|ext\\.?|extension|x|#)\\s*[0-9]+$', '', 'i'), '^tel:', '', 'i'), '\\(0\\)', '')"
+    )
+    digits = _digits(text, ctx)
     field = ctx.get(ARGUMENT) or "country"
     country = f"upper(trim({ctx[field]}))" if field in ctx else "NULL"
-    codes = " ".join(f"WHEN '{iso}' THEN '{code}'" for iso, code in CALLING_CODES.items())
-    code = f"(CASE {country} {codes} END)"
+
+    def per_country(index: int) -> str:
+        cases = " ".join(f"WHEN '{iso}' THEN '{row[index]}'" for iso, row in COUNTRIES.items())
+        return f"(CASE {country} {cases} END)"
+
+    code, trunk, idd = per_country(0), per_country(1), per_country(2)
+    national = f"substr({digits}, length({trunk}) + 1)"
     return (
         f"(CASE WHEN {digits} IS NULL THEN NULL "
-        f"WHEN trim({e}) LIKE '+%' THEN '+' || {digits} "
-        f"WHEN {digits} LIKE '00%' THEN '+' || substr({digits}, 3) "
-        f"WHEN {digits} LIKE '0%' AND {code} IS NOT NULL THEN '+' || {code} || substr({digits}, 2) "
+        f"WHEN trim({text}) LIKE '+%' THEN '+' || {digits} "
+        f"WHEN {idd} IS NOT NULL AND starts_with({digits}, {idd}) "
+        f"THEN '+' || substr({digits}, length({idd}) + 1) "
+        f"WHEN {idd} IS NULL AND starts_with({digits}, '00') THEN '+' || substr({digits}, 3) "
+        f"WHEN {code} = '1' AND length({digits}) = 11 AND starts_with({digits}, '1') THEN '+' || {digits} "
+        f"WHEN {trunk} <> '' AND {code} <> '1' AND starts_with({digits}, {trunk}) "
+        f"THEN '+' || {code} || {national} "
         f"WHEN {code} IS NOT NULL THEN '+' || {code} || {digits} "
         f"ELSE {digits} END)"
     )

@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from dte_platform.compiler.formats import FORMATS
+from dte_platform.compiler.patterns import pattern_problem
 from dte_platform.compiler.rules import (
     OPERATORS,
     ColumnType,
@@ -25,14 +27,12 @@ from dte_platform.errors import DefinitionError
 from dte_platform.settings import DEFAULT_SENSITIVE_CLASSES
 
 LIBRARY_METRICS = ("nullValues", "missingValues", "invalidValues", "duplicateValues", "rowCount")
-FORMATS = {
-    "email": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
-    "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-    "uri": r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$",
-    "ipv4": r"^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])$",
-    "ipv6": r"^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$",
-    "hostname": r"^[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
-    r"(\.[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*$",
+#: ODCS v3.0 library ``rule`` names -> the v3.1 metric each became
+LEGACY_RULES = {
+    "duplicateCount": "duplicateValues",
+    "validValues": "invalidValues",
+    "nullCheck": "nullValues",
+    "rowCount": "rowCount",
 }
 _BOUNDS = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}
 _KNOWN_OPTIONS = {*_BOUNDS, "pattern", "minLength", "maxLength", "format", "multipleOf"}
@@ -200,6 +200,15 @@ def _column_rules(b: _RuleBuilder, dataset: Dataset, column: Column, ctype: Colu
         options["maxLength"] = max_length
     for key, value in options.items():
         _option_rule(b, column, ctype, key, value)
+    if column.enum is not None:
+        b.row(
+            f"{name}__enum",
+            "enum",
+            name,
+            f"{name} is one of the contract's enum values",
+            f"{path}.enum",
+            values=list(column.enum),
+        )
     for spec in column.quality:
         _quality_rule(b, dataset, column, spec)
 
@@ -284,12 +293,10 @@ def _bound_rule(b: _RuleBuilder, column: Column, ctype: ColumnType, key: str, va
 
 
 def _check_regex(b: _RuleBuilder, where: str, pattern: Any) -> None:
-    if not isinstance(pattern, str):
-        raise b.fail(where, "a pattern must be a string")
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise b.fail(where, f"invalid regular expression: {exc}") from exc
+    """Judged by the engines that will run it (see :mod:`dte_platform.compiler.patterns`)."""
+    problem = pattern_problem(pattern)
+    if problem is not None:
+        raise b.fail(where, f"pattern not supported: {problem}")
 
 
 def _key_rules(b: _RuleBuilder, dataset: Dataset) -> None:
@@ -334,15 +341,21 @@ def _key_rules(b: _RuleBuilder, dataset: Dataset) -> None:
 
 
 def _quality_rule(b: _RuleBuilder, dataset: Dataset, column: Column | None, spec: QualitySpec) -> None:
+    spec = _current_form(spec)
     q = spec.spec
     kind = q.get("type") or ("library" if "metric" in q or "rule" in q else "text")
     if kind in {"text", "custom"}:
         b.notes.append(f"{spec.path}: quality type {kind!r} not enforced")
         return
+    metric = q.get("metric") or q.get("rule")
+    if kind != "sql" and metric not in LIBRARY_METRICS:
+        b.notes.append(f"{spec.path}: metric {metric!r} not enforced")
+        return
     threshold = _threshold(b, spec)
     severity = Severity.parse(q.get("severity"))
     prefix = f"{column.name}__" if column else ""
     label = q.get("id") or q.get("name")
+    per_partition = _per_partition(b, dataset, spec)
     if kind == "sql":
         b.add(
             label or f"{prefix}sql",
@@ -354,15 +367,51 @@ def _quality_rule(b: _RuleBuilder, dataset: Dataset, column: Column | None, spec
             columns=(column.name,) if column else (),
             params={"query": q["query"]},
             threshold=threshold,
+            per_partition=per_partition,
         )
         return
-    metric = q.get("metric") or q.get("rule")
-    if metric not in LIBRARY_METRICS:
-        b.notes.append(f"{spec.path}: metric {metric!r} not enforced")
-        return
     _metric_rule(
-        b, dataset, column, spec, str(metric), threshold, severity, prefix + _identifier(metric), label
+        b,
+        dataset,
+        column,
+        spec,
+        str(metric),
+        threshold,
+        severity,
+        prefix + _identifier(str(metric)),
+        label,
+        per_partition,
     )
+
+
+def _current_form(spec: QualitySpec) -> QualitySpec:
+    """An ODCS v3.0 library rule (``rule: duplicateCount``, ``validValues`` beside it, often no
+    operator) in its v3.1 form (``metric: duplicateValues``, ``arguments``, ``mustBe: 0``)."""
+    q = dict(spec.spec)
+    legacy = q.get("rule") if "metric" not in q else None
+    if legacy not in LEGACY_RULES:
+        return spec
+    q["metric"] = LEGACY_RULES[legacy]
+    if "validValues" in q:
+        q["arguments"] = {**(q.get("arguments") or {}), "validValues": q.pop("validValues")}
+    if legacy != "rowCount" and not any(op in q for op in OPERATORS):
+        q["mustBe"] = 0
+    return QualitySpec(spec=q, path=spec.path)
+
+
+def _per_partition(b: _RuleBuilder, dataset: Dataset, spec: QualitySpec) -> bool:
+    """A quality rule judges the whole table unless the contract scopes it to the partition:
+    ``dte.ruleScope: partition`` for the dataset, or the rule's own ``dte`` custom property."""
+    scope = dataset.dte.rule_scope
+    for i, item in enumerate(spec.spec.get("customProperties") or []):
+        if isinstance(item, dict) and item.get("property") == "dte":
+            value, where = item.get("value"), f"{spec.path}.customProperties[{i}].value"
+            if not isinstance(value, dict) or set(value) - {"scope"}:
+                raise b.fail(where, "the dte property of a quality rule takes {scope: table | partition}")
+            scope = value.get("scope", scope)
+            if scope not in {"table", "partition"}:
+                raise b.fail(f"{where}.scope", f"must be table or partition, got {scope!r}")
+    return scope == "partition"
 
 
 def _metric_rule(
@@ -375,6 +424,7 @@ def _metric_rule(
     severity: Severity,
     default_id: str,
     label: Any,
+    per_partition: bool,
 ) -> None:
     q = spec.spec
     arguments = dict(q.get("arguments") or {})
@@ -404,6 +454,7 @@ def _metric_rule(
         columns=columns,
         params={"metric": metric, "unit": unit, "arguments": arguments},
         threshold=threshold,
+        per_partition=per_partition,
     )
 
 
@@ -437,6 +488,7 @@ def _freshness_rule(b: _RuleBuilder, contract: Contract, dataset: Dataset) -> No
             source=sla.path,
             columns=(column,),
             params={"max_age_seconds": seconds},
+            per_partition=False,
         )
         return
 

@@ -18,9 +18,9 @@ import polars as pl
 from pandera.api.polars.types import PolarsData
 from pandera.config import ValidationDepth, config_context
 
+from dte_platform.compiler.patterns import for_polars
 from dte_platform.compiler.results import RuleResult
 from dte_platform.compiler.rules import ColumnType, CompiledDataset, Rule, Severity
-from dte_platform.errors import DefinitionError
 
 ROW_INDEX = "__row"
 _SECOND_PASS = frozenset({"unique"})
@@ -64,7 +64,7 @@ def _bound(rule: Rule, types: dict[str, ColumnType]) -> pl.Expr:
 
 def _pattern(rule: Rule, types: dict[str, ColumnType]) -> pl.Expr:
     column = pl.col(rule.columns[0]).cast(pl.String)
-    return column.is_null() | column.str.contains(rule.params["pattern"])
+    return column.is_null() | column.str.contains(for_polars(rule.params["pattern"]))
 
 
 def _length(rule: Rule, types: dict[str, ColumnType]) -> pl.Expr:
@@ -85,6 +85,16 @@ def _multiple(rule: Rule, types: dict[str, ColumnType]) -> pl.Expr:
     return column.is_null() | ((ratio - ratio.round()).abs() < 1e-9)
 
 
+def _enum(rule: Rule, types: dict[str, ColumnType]) -> pl.Expr:
+    """Numbers compare as numbers (``7`` allows ``7.00``), everything else as the value's text."""
+    column, values = pl.col(rule.columns[0]), rule.params["values"]
+    if types[rule.columns[0]].parser in {"integer", "float", "decimal"}:
+        numbers = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+        return column.is_null() | column.cast(pl.Float64).is_in(numbers)
+    texts = [str(v).lower() if isinstance(v, bool) else str(v) for v in values if v is not None]
+    return column.is_null() | column.cast(pl.String).is_in(texts)
+
+
 def _unique(rule: Rule, types: dict[str, ColumnType]) -> pl.Expr:
     any_null = pl.any_horizontal([pl.col(c).is_null() for c in rule.columns])
     return any_null | pl.struct(list(rule.columns)).is_first_distinct()
@@ -99,6 +109,7 @@ ROW_RULES: dict[str, Callable[[Rule, dict[str, ColumnType]], pl.Expr]] = {
     "length": _length,
     "range": _range,
     "multiple": _multiple,
+    "enum": _enum,
     "unique": _unique,
 }
 
@@ -118,24 +129,11 @@ def _check(rule: Rule, expr: pl.Expr) -> pa.Check:
     return pa.Check(dte_row_rule, name=rule.id, ignore_na=False)
 
 
-def _check_pattern(rule: Rule, file: str) -> None:
-    """polars' regex engine has no look-around or back-references: fail at load, not mid-run."""
-    try:
-        pl.select(pl.lit("probe").str.contains(rule.params["pattern"]))
-    except pl.exceptions.PolarsError as exc:
-        message = str(exc).splitlines()[0]
-        raise DefinitionError(
-            file, rule.source, f"pattern not supported by the row engine: {message}"
-        ) from exc
-
-
 def build_row_schemas(compiled: CompiledDataset, file: str = "") -> RowSchemas:
     """Both pandera schemas of a dataset; an expression polars cannot build fails as a definition."""
     types = {c.name: c for c in compiled.columns}
     passes: list[tuple[dict[str, list[pa.Check]], list[pa.Check]]] = [({}, []), ({}, [])]
     for rule in compiled.row_rules:
-        if "pattern" in rule.params:
-            _check_pattern(rule, file)
         columns, frame_checks = passes[rule.kind in _SECOND_PASS]
         check = _check(rule, ROW_RULES[rule.kind](rule, types))
         # single-column rules attach to their column: pandera then reports the value, not the whole row

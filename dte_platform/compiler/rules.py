@@ -104,6 +104,10 @@ class Rule:
     columns: tuple[str, ...] = ()
     params: Mapping[str, Any] = field(default_factory=dict)
     threshold: Threshold | None = None
+    #: judged on each partition's rows (row rules, the platform's per-partition checks, contract
+    #: rules scoped to the partition) or on the whole table (contract quality rules by default, as
+    #: ODCS readers such as ``datacontract test`` read them, and data freshness)
+    per_partition: bool = True
 
     @property
     def check_name(self) -> str:

@@ -92,8 +92,21 @@ def _as_text(value: Any) -> str:
 def evaluate_metrics(
     conn: duckdb.DuckDBPyConnection, compiled: CompiledDataset, table: str, partition: dt.date | None
 ) -> list[RuleResult]:
-    """Every ``metric`` rule of the dataset in one aggregate scan of the partition (or table)."""
+    """Every ``metric`` rule of the dataset: those scoped to the partition in one aggregate scan of
+    it, the table-wide ones in one scan of the whole table. Results keep the rules' order."""
     rules = [r for r in compiled.dataset_rules if r.kind == "metric"]
+    out: dict[str, RuleResult] = {}
+    for scoped in (True, False):
+        group = [r for r in rules if r.per_partition == scoped]
+        if group:
+            results = _metric_scan(conn, group, table, partition if scoped else None)
+            out.update(zip([r.id for r in group], results, strict=True))
+    return [out[r.id] for r in rules]
+
+
+def _metric_scan(
+    conn: duckdb.DuckDBPyConnection, rules: list[Rule], table: str, partition: dt.date | None
+) -> list[RuleResult]:
     agg = _Aggregate()
     total = agg.add("count(*)")
     slots = [_metric_count(rule, agg) for rule in rules]
@@ -101,6 +114,11 @@ def evaluate_metrics(
     row = one(conn, f"SELECT {', '.join(agg.items)} FROM {table}{where}", [*agg.params, *where_params])
     rows = int(row[total])
     return [_metric_result(rule, int(row[slot]), rows) for rule, slot in zip(rules, slots, strict=True)]
+
+
+def rule_partition(rule: Rule, partition: dt.date | None) -> dt.date | None:
+    """The partition ``rule`` is judged on: ``partition`` when it is scoped to one, else None."""
+    return partition if rule.per_partition else None
 
 
 def _partition_filter(partition: dt.date | None) -> tuple[str, list[Any]]:
@@ -179,8 +197,9 @@ def _substitute(rule: Rule, table: str) -> str:
 def evaluate_sql_rule(
     conn: duckdb.DuckDBPyConnection, rule: Rule, table: str, partition: dt.date | None
 ) -> RuleResult:
-    """Run the rule's query over the partition (exposed to it as ``${table}``)."""
-    where, params = _partition_filter(partition)
+    """Run the rule's query over the partition, or the whole table when the rule is table-wide
+    (exposed to it as ``${table}``)."""
+    where, params = _partition_filter(rule_partition(rule, partition))
     scoped = f"(SELECT * FROM {table}{where})"
     # the line break ends a trailing `--` comment of the rule before the closing parenthesis
     query = f"WITH {RULE_TABLE} AS {scoped} SELECT * FROM ({_substitute(rule, RULE_TABLE)}\n)"

@@ -74,7 +74,7 @@ def _serialize(sql: str) -> dict[str, Any]:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
         raise UnsafeSql(f"DuckDB cannot parse it: {_first_line(exc)}") from exc
-    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:  # type: ignore[attr-defined]
         kinds = ", ".join(s.type.name for s in statements) or "nothing"
         raise UnsafeSql(f"must be exactly one SELECT statement; DuckDB reads: {kinds}")
     with duckdb.connect(config={"enable_external_access": False}) as conn:

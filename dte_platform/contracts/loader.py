@@ -1,5 +1,6 @@
-"""Load ODCS v3.1 contract files: parse YAML, validate against the bundled official JSON schema and
-our ``dte`` extension schema, and build the typed :class:`~dte_platform.contracts.model.Contract`.
+"""Load ODCS v3.0-v3.2 contract files: parse YAML, validate against the bundled official JSON schema
+of the contract's ``apiVersion`` (:mod:`dte_platform.contracts.versions`) and our ``dte`` extension
+schema, and build the typed :class:`~dte_platform.contracts.model.Contract`.
 
 Every failure is a :class:`~dte_platform.errors.DefinitionError` naming the file and the field in
 readable form (``schema.orders.properties.order_id.logicalType``).
@@ -7,6 +8,7 @@ readable form (``schema.orders.properties.order_id.logicalType``).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -19,6 +21,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from dte_platform.contracts import versions
 from dte_platform.contracts.model import (
     CanonicalInput,
     CanonicalSpec,
@@ -127,11 +130,18 @@ def parse_text(file: Path, text: str) -> Any:
     try:
         _check_shape(file, text)
         return yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise DefinitionError(file, where, f"invalid YAML: {exc.problem}") from exc
     except yaml.YAMLError as exc:
+        # the YAML library may refuse deep nesting itself, before our event walk sees it: the
+        # refusal is ours either way, and so is its wording
+        line = _deeply_nested_line(text)
+        if line is not None:
+            raise DefinitionError(
+                file, f"line {line}", f"invalid YAML: nested deeper than {MAX_YAML_DEPTH} levels"
+            ) from exc
+        if isinstance(exc, yaml.MarkedYAMLError):
+            mark = exc.problem_mark
+            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise DefinitionError(file, where, f"invalid YAML: {exc.problem}") from exc
         raise DefinitionError(file, "", f"invalid YAML: {exc}") from exc
     except RecursionError as exc:  # pragma: no cover - _check_shape bounds the depth first
         raise DefinitionError(file, "", "invalid YAML: nested too deeply") from exc
@@ -194,6 +204,37 @@ def _check_shape(file: Path, text: str) -> None:
             )
 
 
+def _deeply_nested_line(text: str) -> int | None:
+    """The line where flow collections (``[`` / ``{``) first nest deeper than MAX_YAML_DEPTH, in one
+    linear pass that skips quoted text and comments; None when they never do."""
+    depth, line, quote, comment, previous = 0, 1, "", False, "\n"
+    escaped = False
+    for char in text:
+        if char == "\n":
+            line, comment = line + 1, False
+        elif comment:
+            pass
+        elif quote:
+            if escaped:
+                escaped = False
+            elif quote == '"' and char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and previous in " \t\n":
+            comment = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                return line
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        previous = char
+    return None
+
+
 def _shape_error(file: Path, event: yaml.Event, message: str) -> DefinitionError:
     mark = event.start_mark
     return DefinitionError(file, f"line {mark.line + 1}" if mark else "", f"invalid YAML: {message}")
@@ -234,9 +275,38 @@ def contract_from_document(document: Any, file: Path, layer: str | None = None, 
     """Validate an already parsed contract and build the model; ``file`` names it in errors."""
     if not isinstance(document, dict):
         raise DefinitionError(file, "<root>", "a contract must be a YAML mapping")
-    validate_against("odcs-json-schema-v3.1.0.json", document, file)
+    read_as, notices = _validate_odcs(document, file)
     digest = digest or hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
-    return _build_contract(file, document, digest, layer)
+    contract = _build_contract(file, document, digest, layer)
+    return dataclasses.replace(contract, read_as=read_as, notices=notices)
+
+
+def _validate_odcs(document: dict[str, Any], file: Path) -> tuple[str, tuple[str, ...]]:
+    """Validate against the schema of the contract's own apiVersion; see :mod:`versions`."""
+    declared = document.get("apiVersion")
+    schema = versions.schema_for(declared)
+    if schema is None:
+        if isinstance(declared, str):
+            raise DefinitionError(
+                file,
+                "apiVersion",
+                f"{declared!r} is not an ODCS version this platform reads ({', '.join(versions.SUPPORTED)})",
+            )
+        # missing or not text: the newest schema says what is wrong in its own words
+        validate_against(versions.SCHEMAS[versions.SUPPORTED[-1]], document, file)
+    assert isinstance(declared, str) and schema is not None
+    try:
+        validate_against(schema, document, file)
+    except DefinitionError as own:
+        later = versions.fallback(declared)
+        if later is None or any(True for _ in _validator(later[1]).iter_errors(document)):
+            raise
+        note = (
+            f"apiVersion {declared}: read as {later[0]}, whose schema accepts it: the contract does "
+            f"not validate against the {declared} schema ({own.field}: {own.message})"
+        )
+        return later[0], (note,)
+    return declared, ()
 
 
 def _layer(file: Path, contracts_dir: Path | None) -> str | None:
@@ -263,7 +333,7 @@ def _build_contract(file: Path, doc: dict[str, Any], digest: str, layer: str | N
         id=str(doc["id"]),
         version=str(doc["version"]),
         api_version=str(doc["apiVersion"]),
-        status=str(doc["status"]),
+        status=str(doc.get("status") or ""),  # optional since ODCS v3.2.0
         datasets=datasets,
         sla=_build_sla(doc),
         sha256=digest,
@@ -288,18 +358,21 @@ def _description(value: Any) -> str | None:
 
 
 def _owners(team: Any) -> tuple[str, ...]:
-    """Team members with an owner role; Dagster wants emails or ``team:<name>``."""
-    if isinstance(team, Mapping):
-        members = team.get("members") or []
-        owners = [
-            m["username"]
-            for m in members
-            if "owner" in str(m.get("role", "")).lower() and "@" in str(m.get("username", ""))
-        ]
-        if team.get("name"):
-            owners.append(f"team:{re.sub(r'[^A-Za-z0-9_-]', '_', str(team['name']))}")
-        return tuple(owners)
-    return ()
+    """Team members with an owner role; Dagster wants emails or ``team:<name>``. ODCS v3.1 has a team
+    object with ``members``; v3.0 a plain list of members (still accepted, deprecated)."""
+    members = (team.get("members") or []) if isinstance(team, Mapping) else team
+    if not isinstance(members, list):
+        return ()
+    owners = [
+        str(m["username"])
+        for m in members
+        if isinstance(m, Mapping)
+        and "owner" in str(m.get("role", "")).lower()
+        and "@" in str(m.get("username", ""))
+    ]
+    if isinstance(team, Mapping) and team.get("name"):
+        owners.append(f"team:{re.sub(r'[^A-Za-z0-9_-]', '_', str(team['name']))}")
+    return tuple(owners)
 
 
 def _build_sla(doc: Mapping[str, Any]) -> tuple[SlaProperty, ...]:
@@ -372,6 +445,10 @@ def _build_column(file: Path, doc: dict[str, Any], parts: list[str | int], prop:
     ignored = [f"{path}.relationships: not enforced"] if prop.get("relationships") else []
     if prop.get("items") or prop.get("properties"):
         ignored.append(f"{path}: nested structure stored as JSON text, not validated")
+    if prop.get("semanticType") not in (None, "column"):
+        role = prop["semanticType"]
+        ignored.append(f"{path}.semanticType: {role!r} is a semantic-layer role, not enforced")
+    enum = prop.get("enum")
     return Column(
         name=name,
         physical_name=prop.get("physicalName") or name,
@@ -386,6 +463,7 @@ def _build_column(file: Path, doc: dict[str, Any], parts: list[str | int], prop:
         quality=_quality(doc, [*parts, "quality"], prop.get("quality")),
         description=prop.get("description") or prop.get("businessName"),
         ignored=tuple(ignored),
+        enum=tuple(item["value"] for item in enum) if isinstance(enum, list) else None,
     )
 
 
@@ -436,6 +514,7 @@ def _build_dte(file: Path, origins: Mapping[str, str], value: Mapping[str, Any])
         sql_path=f"{origins.get('sql')}.sql",
         partition_start=(value.get("partitioning") or {}).get("start"),
         confidence=_confidence(value.get("confidence") or {}),
+        rule_scope=value.get("ruleScope", "table"),
     )
 
 

@@ -1,4 +1,4 @@
-"""The loaded contract: a typed, read-only view of an ODCS v3.1 document plus our ``dte`` extension.
+"""The loaded contract: a typed, read-only view of an ODCS v3 document plus our ``dte`` extension.
 
 Every element keeps ``path``, its readable location in the YAML
 (``schema.orders.properties.order_id``), so that later stages can name the field in their errors.
@@ -35,6 +35,8 @@ class Column:
     quality: tuple[QualitySpec, ...] = ()
     description: str | None = None
     ignored: tuple[str, ...] = ()
+    #: ODCS v3.2 ``enum``: the values the property may take (None: not declared)
+    enum: tuple[Any, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,7 @@ class DteSpec:
     sql_path: str = ""  # where `sql` is declared, for errors
     partition_start: str | None = None  # a partitioned mart's first day
     confidence: ConfidenceSpec = field(default_factory=ConfidenceSpec)
+    rule_scope: str = "table"  # quality rules judge the whole table, or each partition
 
 
 @dataclass(frozen=True)
@@ -189,3 +192,7 @@ class Contract:
     tags: tuple[str, ...] = ()
     ignored: tuple[str, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    #: the ODCS version whose schema the contract was validated with (its own apiVersion, or a later
+    #: one that accepts it; see dte_platform.contracts.versions) and why, when it is not its own
+    read_as: str = ""
+    notices: tuple[str, ...] = ()

@@ -5,14 +5,14 @@ Place in the platform: core and pure (no I/O, no clock). Certification builds a 
 :func:`seal` adds the chain fields (schema, asset, sequence, previous pack's hash) and the pack's own
 hash; :mod:`dte_platform.evidence.store` writes it; :mod:`dte_platform.evidence.html` renders it.
 
-A hash is only reproducible if the bytes are, so a pack is hashed in *canonical JSON*: keys sorted by
-code point, no whitespace (``,`` and ``:``), non-ASCII text as UTF-8 (not ``\\u`` escapes), numbers
-as Python prints them. Values whose text form would be ambiguous are refused instead of guessed:
-NaN and Infinity have no JSON form, and a ``datetime`` has several ISO spellings, so the producer must
-choose one. Anyone can re-check a pack with any JSON library and SHA-256: the ``hash`` field is
-``"sha256:" + hex(sha256(canonical_json(pack without "hash")))``. The form is close to RFC 8785 (JCS)
-but not identical (key order by code point, Python's float repr), so verify with this module or an
-equivalent serializer.
+A hash is only reproducible if the bytes are, so a pack is hashed in *canonical JSON*. Packs of
+schema ``dte.evidence/v2`` use RFC 8785, the JSON Canonicalization Scheme (JCS), which any language
+has a library for: ``hash`` is ``"sha256:" + hex(sha256(JCS(pack without "hash")))``, and the file
+on disk is exactly those JCS bytes. Integers are kept within JCS's exact range (±2^53); larger
+numbers must be recorded as text. Packs of ``dte.evidence/v1`` (written before) used this module's
+own earlier form (keys sorted by code point, Python's float repr) and still verify with it.
+Values whose text form would be ambiguous are refused instead of guessed: NaN and Infinity have no
+JSON form, and a ``datetime`` has several ISO spellings, so the producer must choose one.
 """
 
 from __future__ import annotations
@@ -25,7 +25,14 @@ from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Any
 
-SCHEMA = "dte.evidence/v1"
+import rfc8785
+
+SCHEMA_V1 = "dte.evidence/v1"
+SCHEMA = "dte.evidence/v2"
+#: every pack schema this module verifies, oldest first
+SCHEMAS = (SCHEMA_V1, SCHEMA)
+#: the integers RFC 8785 represents exactly (IEEE 754 doubles)
+_SAFE_INTEGER = 2**53 - 1
 HASH_PREFIX = "sha256:"
 #: keys :func:`seal` writes; content may not set them
 RESERVED_KEYS = ("schema", "asset", "sequence", "previous_hash", "hash")
@@ -34,16 +41,23 @@ _HASH_RE = re.compile(r"sha256:[0-9a-f]{64}")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def canonical_json(obj: Any) -> bytes:
-    """The one byte form of ``obj`` that is hashed, written to disk and compared on verify.
+def canonical_json(obj: Any, schema: str | None = None) -> bytes:
+    """The one byte form of ``obj`` that is hashed, written to disk and compared on verify: RFC 8785
+    for ``dte.evidence/v2`` (the default), the earlier form for ``v1``. Without ``schema``, a pack
+    is written in the form of the schema it names.
 
-    Raises ``ValueError`` for NaN/Infinity and text that is not valid Unicode, ``TypeError`` for
-    values JSON has no type for (datetimes included); both name the key path, e.g.
-    ``$.decision.expires``.
+    Raises ``ValueError`` for NaN/Infinity, integers beyond ±2^53 and text that is not valid
+    Unicode, ``TypeError`` for values JSON has no type for (datetimes included); all name the key
+    path, e.g. ``$.decision.expires``.
     """
-    plain = _plain(obj, "$")
-    text = json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return text.encode("utf-8")
+    if schema is None:
+        named = obj.get("schema") if isinstance(obj, Mapping) else None
+        schema = named if named in SCHEMAS else SCHEMA
+    plain = _plain(obj, "$", exact_integers=schema != SCHEMA_V1)
+    if schema == SCHEMA_V1:
+        text = json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return text.encode("utf-8")
+    return rfc8785.dumps(plain)
 
 
 def content_hash(pack_without_hash: Mapping[str, Any]) -> str:
@@ -79,8 +93,8 @@ def verify_pack(pack: Mapping[str, Any]) -> list[str]:
     if not isinstance(pack, Mapping):
         return [f"a pack is a JSON object, not {type(pack).__name__}"]
     problems: list[str] = []
-    if pack.get("schema") != SCHEMA:
-        problems.append(f"schema is {pack.get('schema')!r}, expected {SCHEMA!r}")
+    if pack.get("schema") not in SCHEMAS:
+        problems.append(f"schema is {pack.get('schema')!r}, expected one of {', '.join(SCHEMAS)}")
     problems.extend(_chain_field_problems(pack.get("asset"), pack.get("sequence"), pack.get("previous_hash")))
     recorded = pack.get("hash")
     if not is_hash(recorded):
@@ -119,11 +133,15 @@ def _chain_field_problems(asset: object, sequence: object, previous_hash: object
     return problems
 
 
-def _plain(value: Any, path: str) -> Any:
+def _plain(value: Any, path: str, exact_integers: bool = True) -> Any:
     """``value`` as plain JSON types, or an error naming ``path``; bool is tested before int."""
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
+        if exact_integers and abs(value) > _SAFE_INTEGER:
+            raise ValueError(
+                f"{path}: {value} is beyond ±2^53, which JSON numbers hold exactly; record it as text"
+            )
         return int(value)
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -132,9 +150,11 @@ def _plain(value: Any, path: str) -> Any:
     if isinstance(value, str):
         return _text(value, path)
     if isinstance(value, Mapping):
-        return {_key(key, path): _plain(item, _child(path, key)) for key, item in value.items()}
+        return {
+            _key(key, path): _plain(item, _child(path, key), exact_integers) for key, item in value.items()
+        }
     if isinstance(value, list | tuple):
-        return [_plain(item, f"{path}[{index}]") for index, item in enumerate(value)]
+        return [_plain(item, f"{path}[{index}]", exact_integers) for index, item in enumerate(value)]
     if isinstance(value, datetime | date | time):
         raise TypeError(
             f"{path}: {type(value).__name__} must be an ISO 8601 string before it goes into a pack "

@@ -221,5 +221,7 @@ def _guarded(file: Path) -> Iterator[None]:
         yield
     except (LandingError, FileNotFoundError):
         raise
-    except (OSError, EOFError, zlib.error) as exc:
+    except EOFError as exc:
+        raise LandingError(file, "truncated: the compressed stream ends before its end marker") from exc
+    except (OSError, zlib.error) as exc:
         raise LandingError(file, f"cannot read the file: {exc}") from exc

@@ -1,14 +1,17 @@
 """Platform datasets as OpenLineage datasets: names, schema, owners, metrics and check results.
 
-Warehouse tables are named ``<schema>.<table>`` in the namespace ``duckdb://<warehouse file>``;
-landing files are ``file`` datasets named by their path in the project. Only column *names* and
-counts ever appear here: no values, so sensitive columns are safe by construction.
+Names follow the OpenLineage naming conventions: warehouse tables are ``<catalog>.<schema>.<table>``
+in the namespace ``duckdb://<the warehouse file's path in the project>`` (configurable, and the same
+wherever the project is checked out); landing files are in the namespace ``file``, named by their
+absolute path. Only column *names* and counts ever appear here: no values, so sensitive columns are
+safe by construction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -22,13 +25,22 @@ from dte_platform.sqlutil import ident, table_ref
 from dte_platform.warehouse import one
 
 
-def warehouse_namespace(warehouse: Path) -> str:
-    return f"duckdb://{warehouse.resolve()}"
+@dataclass(frozen=True)
+class WarehouseName:
+    """How the warehouse's tables are named in OpenLineage: ``<catalog>.<schema>.<table>`` in
+    ``namespace`` (``duckdb://data/warehouse.duckdb`` by default, see ``Settings``)."""
+
+    namespace: str
+    catalog: str
+
+    def dataset(self, qualified_table: str) -> str:
+        """``sources.shop__orders`` -> ``warehouse.sources.shop__orders``."""
+        return f"{self.catalog}.{qualified_table}"
 
 
 def table_dataset(
     compiled: CompiledDataset,
-    warehouse: Path,
+    warehouse: WarehouseName,
     *,
     description: str | None = None,
     owners: Sequence[str] = (),
@@ -37,14 +49,13 @@ def table_dataset(
     results: Sequence[RuleResult] = (),
     column_lineage: Mapping[str, tuple[ColumnSource, ...]] | None = None,
 ) -> Dataset:
-    namespace = warehouse_namespace(warehouse)
     return Dataset(
-        namespace=namespace,
-        name=".".join(table_name(compiled)),
+        namespace=warehouse.namespace,
+        name=warehouse.dataset(".".join(table_name(compiled))),
         columns=tuple(Column(c.name, c.duckdb_type) for c in compiled.columns),
         description=description,
         owners=tuple(owners),
-        data_source=namespace,
+        data_source=warehouse.namespace,
         row_count=row_count,
         column_metrics=column_metrics or {},
         assertions=tuple(_assertion(r) for r in results),
@@ -64,7 +75,8 @@ def _assertion(result: RuleResult) -> Assertion:
 
 
 def file_dataset(project_dir: Path, relative: str) -> Dataset:
-    return Dataset(namespace=f"file://{project_dir.resolve()}", name=relative)
+    """A landing file as the naming conventions name local files: namespace ``file``, its path."""
+    return Dataset(namespace="file", name=(project_dir.resolve() / relative).as_posix())
 
 
 def column_metrics(

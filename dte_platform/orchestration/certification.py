@@ -19,7 +19,6 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -35,9 +34,6 @@ from dte_platform.evidence.store import EvidenceStore
 from dte_platform.ingest.writer import data_table, table_name
 from dte_platform.orchestration.resources import WarehouseResource
 from dte_platform.settings import Settings
-
-# Dagster's sensor constructor passes its beta `owners` parameter itself; nothing for users to act on
-warnings.filterwarnings("ignore", message="Parameter `owners` of initializer `SensorDefinition")
 
 CHECK_NAME = "certification"
 PROMOTION_OP = "record_and_publish_certificates"

@@ -7,9 +7,7 @@ variable). Loading fails fast on the first bad contract, naming the file and the
 # no `from __future__ import annotations`: Dagster inspects the context annotation at runtime
 import dataclasses
 import datetime as dt
-import warnings
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -35,10 +33,6 @@ from dte_platform.settings import Settings
 
 #: every step that touches the warehouse runs in this pool; see README "Concurrency"
 WAREHOUSE_POOL = "dte_warehouse"
-
-# Partition-scoped asset checks are a preview API in Dagster 1.13; we rely on it knowingly, so
-# its once-per-load notice is not shown to every user of the code location.
-warnings.filterwarnings("ignore", message=".*partitions_def on an AssetCheckSpec.*")
 
 
 def build_source_asset(
@@ -73,14 +67,14 @@ def build_source_asset(
         partitions_def=partitions_def,
         check_specs=[translator.check_spec(key, r, partitions_def) for r in compiled.rules],
         freshness_policy=translator.freshness_policy(compiled),
-        code_version=translator.code_version(contract),
+        code_version=translator.code_version(contract, dataset),
         pool=WAREHOUSE_POOL,
     )
     def _source_asset(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, lineage: LineageResource
     ) -> Iterator[Any]:
         out = lineage_datasets.table_dataset(
-            compiled, Path(warehouse.database), description=dataset.description, owners=contract.owners
+            compiled, warehouse.lineage_name(), description=dataset.description, owners=contract.owners
         )
         landing = [
             lineage_datasets.file_dataset(settings.project_dir, f)
@@ -367,7 +361,9 @@ def _totals(
 def build_resources(settings: Settings) -> dict[str, Any]:
     return {
         "warehouse": WarehouseResource(
-            database=str(settings.warehouse_path), readable=[str(settings.project_dir)]
+            database=str(settings.warehouse_path),
+            readable=[str(settings.project_dir)],
+            lineage_namespace=settings.warehouse_lineage_namespace,
         ),
         "lineage": lineage_resource(settings),
     }

@@ -5,7 +5,6 @@ depends on its input source assets, with the contract's checks and the golden-re
 import dataclasses
 import datetime as dt
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -52,15 +51,15 @@ def build_golden_asset(
         kinds={"duckdb", "splink"},
         metadata=translator.metadata(contract, dataset, compiled),
         check_specs=[translator.check_spec(key, r, None) for r in compiled.rules],
-        code_version=translator.code_version(contract),
+        code_version=translator.code_version(contract, dataset),
         pool=WAREHOUSE_POOL,
     )
     def _golden_asset(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, lineage: LineageResource
     ) -> Iterator[Any]:
-        warehouse_path = Path(warehouse.database)
-        inputs = [table_dataset(datasets[i.asset], warehouse_path) for i in spec.inputs]
-        out = table_dataset(compiled, warehouse_path, description=dataset.description, owners=contract.owners)
+        name = warehouse.lineage_name()
+        inputs = [table_dataset(datasets[i.asset], name) for i in spec.inputs]
+        out = table_dataset(compiled, name, description=dataset.description, owners=contract.owners)
         with step_lineage(context, lineage, key.to_user_string(), inputs, [out]) as step:
             try:
                 with warehouse.get_connection() as conn:

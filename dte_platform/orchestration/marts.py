@@ -4,7 +4,6 @@
 import dataclasses
 import datetime as dt
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -17,10 +16,10 @@ from dte_platform.ingest.writer import data_table
 from dte_platform.lineage import ColumnSource
 from dte_platform.lineage import Dataset as LineageDataset
 from dte_platform.lineage.datasets import (
+    WarehouseName,
     column_metrics,
     table_dataset,
     table_dataset_assertions,
-    warehouse_namespace,
 )
 from dte_platform.marts.jobs import mart_job
 from dte_platform.marts.run import MartJob, build_mart
@@ -62,22 +61,21 @@ def build_mart_asset(
         metadata=metadata,
         partitions_def=partitions_def,
         check_specs=[translator.check_spec(key, r, partitions_def) for r in compiled.rules],
-        code_version=translator.code_version(contract),
+        code_version=translator.code_version(contract, dataset),
         pool=WAREHOUSE_POOL,
     )
     def _mart_asset(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, lineage: LineageResource
     ) -> Iterator[Any]:
         day = dt.date.fromisoformat(context.partition_key) if job.partitioned else None
-        warehouse_path = Path(warehouse.database)
-        namespace = warehouse_namespace(warehouse_path)
-        inputs = [LineageDataset(namespace=namespace, name=table) for table in job.model.tables]
+        name = warehouse.lineage_name()
+        inputs = [LineageDataset(namespace=name.namespace, name=name.dataset(t)) for t in job.model.tables]
         out = table_dataset(
             compiled,
-            warehouse_path,
+            name,
             description=dataset.description,
             owners=contract.owners,
-            column_lineage=_ol_column_lineage(job, namespace),
+            column_lineage=_ol_column_lineage(job, name),
         )
         with step_lineage(context, lineage, key.to_user_string(), inputs, [out]) as step:
             try:
@@ -110,9 +108,12 @@ def build_mart_asset(
     return _mart_asset
 
 
-def _ol_column_lineage(job: MartJob, namespace: str) -> dict[str, tuple[ColumnSource, ...]]:
+def _ol_column_lineage(job: MartJob, warehouse: WarehouseName) -> dict[str, tuple[ColumnSource, ...]]:
     return {
-        column: tuple(ColumnSource(namespace=namespace, name=table, field=name) for _, table, name in sources)
+        column: tuple(
+            ColumnSource(namespace=warehouse.namespace, name=warehouse.dataset(table), field=field)
+            for _, table, field in sources
+        )
         for column, sources in job.model.column_lineage.items()
         if sources
     }

@@ -11,6 +11,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from dte_platform import warehouse
+from dte_platform.lineage.datasets import WarehouseName
 
 
 class WarehouseResource(DuckDBResource):
@@ -31,6 +32,16 @@ class WarehouseResource(DuckDBResource):
         description="Folders DuckDB may read besides the warehouse's own (the project's landing data); "
         "every other file is out of reach of the SQL the platform runs.",
     )
+
+    lineage_namespace: str = Field(
+        default="",
+        description="OpenLineage namespace of the warehouse's tables (default: duckdb:// + the file path).",
+    )
+
+    def lineage_name(self) -> WarehouseName:
+        """How this warehouse's tables are named in lineage events (catalog = DuckDB's, the file stem)."""
+        path = Path(self.database)
+        return WarehouseName(self.lineage_namespace or f"duckdb://{path.as_posix()}", path.stem)
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -7,6 +7,7 @@ tags) without touching the factories.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +16,7 @@ import dagster as dg
 from dte_platform.compiler.rules import CompiledDataset, Rule, Severity
 from dte_platform.contracts.model import Contract, Dataset
 from dte_platform.ingest.writer import data_table, quarantine_table
+from dte_platform.orchestration.notices import PARTITIONED_CHECK, quiet_dagster_notice
 
 _KINDS = {"csv": "csv", "jsonl": "json", "parquet": "parquet"}
 
@@ -73,8 +75,14 @@ class ContractTranslator:
             fail_window=dt.timedelta(seconds=rule.params["max_age_seconds"])
         )
 
-    def code_version(self, contract: Contract) -> str:
-        return contract.sha256[:16]
+    def code_version(self, contract: Contract, dataset: Dataset | None = None) -> str:
+        """Changes when anything that decides the asset's content changes: the contract (its golden
+        spec included) and a mart's SQL file."""
+        digest = hashlib.sha256(contract.sha256.encode())
+        sql = dataset.dte.sql if dataset is not None else None
+        if sql is not None:
+            digest.update(b"\0" + sql.read_bytes())
+        return digest.hexdigest()[:16]
 
     def metadata(self, contract: Contract, dataset: Dataset, compiled: CompiledDataset) -> dict[str, Any]:
         return {
@@ -111,15 +119,19 @@ class ContractTranslator:
     def check_spec(
         self, key: dg.AssetKey, rule: Rule, partitions_def: dg.PartitionsDefinition | None
     ) -> dg.AssetCheckSpec:
-        table_wide = rule.kind == "freshness"
-        return dg.AssetCheckSpec(
-            name=rule.check_name,
-            asset=key,
-            description=f"{rule.description} [{rule.severity.value}; {rule.source}]",
-            blocking=rule.severity is Severity.ERROR,
-            metadata={"dte/rule_id": rule.id, "dte/scope": rule.scope.value, "dte/declared_at": rule.source},
-            partitions_def=None if table_wide else partitions_def,
-        )
+        with quiet_dagster_notice(*PARTITIONED_CHECK):
+            return dg.AssetCheckSpec(
+                name=rule.check_name,
+                asset=key,
+                description=f"{rule.description} [{rule.severity.value}; {rule.source}]",
+                blocking=rule.severity is Severity.ERROR,
+                metadata={
+                    "dte/rule_id": rule.id,
+                    "dte/scope": rule.scope.value,
+                    "dte/declared_at": rule.source,
+                },
+                partitions_def=partitions_def if rule.per_partition else None,
+            )
 
 
 def _column_description(text: str | None, sensitive: bool, classification: str | None) -> str:

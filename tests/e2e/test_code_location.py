@@ -71,8 +71,13 @@ def test_official_examples_load_with_not_enforced_notes(repo: Path) -> None:
     examples = repo / "tests" / "fixtures" / "odcs_examples"
     result = lint(str(examples))
     assert result.returncode == 0, result.stdout
-    assert "4 contract(s), 0 with errors" in result.stdout
-    assert "not enforced: slaProperties.retention" in result.stdout.replace("\n", " ")
+    assert "5 contract(s), 0 with errors" in result.stdout
+    out = result.stdout.replace("\n", " ")
+    assert "not enforced: slaProperties.retention" in out
+    assert "init-template-v3.2.0.odcs.yaml: ODCS v3.2.0" in out
+    # the official v3.0.2 example uses v3.1.0's `metric` key: read as v3.1.0, and said so
+    assert "column-completeness.odcs.yaml: ODCS v3.1.0" in out
+    assert "note: apiVersion v3.0.2: read as v3.1.0" in out
 
 
 def test_lint_fails_on_a_broken_contract(tmp_path: Path, repo: Path) -> None:
@@ -116,7 +121,8 @@ def test_dte_run_materializes_the_sample_and_quarantines_seeded_defects(
         days = con.execute("SELECT count(DISTINCT _partition_date) FROM sources.shop__orders").fetchall()
         reasons = dict(
             con.execute(
-                "SELECT unnest(_rule_ids) AS r, count(*) FROM quarantine.shop__orders GROUP BY r"
+                "SELECT r, count(*) FROM (SELECT unnest(_rule_ids) AS r FROM quarantine.shop__orders) "
+                "GROUP BY r"
             ).fetchall()
         )
         loaded = con.execute("SELECT count(*) FROM sources.shop__orders").fetchall()[0][0]
@@ -182,3 +188,19 @@ def test_asset_graph_matches_the_committed_snapshot(
     if os.environ.get("UPDATE_SNAPSHOTS"):
         SNAPSHOT.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     assert current == json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+
+
+def test_a_marts_code_version_changes_with_its_sql(
+    sample_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = dg.AssetKey(["marts", "sales", "daily_revenue"])
+
+    def version() -> str | None:
+        defs = load_code_location(sample_project, monkeypatch)
+        return defs.resolve_assets_def(key).code_versions_by_key[key]
+
+    before = version()
+    sql = sample_project / "assets/marts/sales/daily_revenue.sql"
+    sql.write_text(sql.read_text().replace("sum(amount)", "2 * sum(amount)", 1))
+    assert "2 * sum(amount)" in sql.read_text()
+    assert version() != before

@@ -466,3 +466,63 @@ def test_cli_exit_codes_without_packs(project: Path, capsys: pytest.CaptureFixtu
     )
     code, out = verify_cli(project, capsys, CUSTOMERS)
     assert code == 1 and "but there are no packs" in out
+
+
+# -- pack formats: RFC 8785 for new packs, the earlier form still verified -----------------------
+
+
+def _write_v1_pack(store: EvidenceStore, asset: str, sequence: int, previous: str | None) -> dict[str, Any]:
+    """A pack exactly as the v1 format wrote it: its canonical form and its page."""
+    import json
+
+    from dte_platform.evidence import page_v1
+    from dte_platform.evidence.pack import SCHEMA_V1
+
+    body = {"schema": SCHEMA_V1, "asset": asset, "sequence": sequence, "previous_hash": previous}
+    body.update(content(sequence))
+    body["indicators"]["big"] = 2**60  # the v1 form wrote any integer as Python prints it
+    body = json.loads(canonical_json(body))  # sealing kept the canonical key order
+    pack = {**body, "hash": content_hash(body)}
+    folder = store.folder(asset)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{sequence:06d}.json").write_bytes(canonical_json(pack))
+    (folder / f"{sequence:06d}.html").write_text(page_v1.render_html(pack), encoding="utf-8")
+    return pack
+
+
+def test_new_packs_are_rfc8785_bytes_that_any_jcs_implementation_reproduces(tmp_path: Path) -> None:
+    import hashlib
+    import json
+
+    import rfc8785
+
+    store = EvidenceStore(tmp_path)
+    written = store.append(ORDERS, {**content(1), "indicators": {"ratio": 1e21, "tiny": 1e-7, "pi": 0.1}})
+    raw = written.json_path.read_bytes()
+    pack = json.loads(raw)
+    assert pack["schema"] == "dte.evidence/v2"
+    without_hash = {k: v for k, v in pack.items() if k != "hash"}
+    assert raw == rfc8785.dumps(pack)
+    assert pack["hash"] == "sha256:" + hashlib.sha256(rfc8785.dumps(without_hash)).hexdigest()
+    assert b'"ratio":1e+21' in raw and b'"tiny":1e-7' in raw  # ECMAScript number form, not Python's
+
+
+def test_integers_beyond_the_exact_json_range_are_refused_naming_the_path(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"\$\.data\.rows"):
+        EvidenceStore(tmp_path).append(ORDERS, {**content(1), "data": {"rows": 2**60}})
+
+
+def test_v1_packs_still_verify_and_a_v2_pack_continues_their_chain(tmp_path: Path) -> None:
+    store = EvidenceStore(tmp_path)
+    first = _write_v1_pack(store, ORDERS, 1, None)
+    second = _write_v1_pack(store, ORDERS, 2, first["hash"])
+    assert store.verify(ORDERS) == []
+    third = store.append(ORDERS, content(3))
+    packs = store.packs(ORDERS)
+    assert [p["schema"] for p in packs] == ["dte.evidence/v1", "dte.evidence/v1", "dte.evidence/v2"]
+    assert packs[2]["previous_hash"] == second["hash"] and packs[2]["hash"] == third.hash
+    assert store.verify(ORDERS) == []
+    # an edit to a v1 pack is still caught, in the v1 form
+    path = store.folder(ORDERS) / "000001.json"
+    path.write_bytes(path.read_bytes().replace(b'"gold"', b'"GOLD"', 1))
+    assert "hash mismatch" in messages(store.verify(ORDERS))

@@ -59,17 +59,27 @@ def test_the_chain_emits_start_complete_and_checks_for_every_asset(project: Path
         [checks] = jobs[asset + ".checks"]
         assert checks["run"]["facets"]["parent"]["run"]["runId"] == step[0]["run"]["runId"]
         assert checks["inputs"][0]["inputFacets"]["dataQualityAssertions"]["assertions"]
-    golden_inputs = {d["name"] for d in jobs["golden/customers"][0]["inputs"]}
-    assert golden_inputs == {"sources.crm__customers", "sources.shop__customers"}
+    # the naming conventions: <catalog>.<schema>.<table> under a namespace that names the warehouse
+    # file by its place in the project (the same in every checkout), files under `file` by path
+    golden_inputs = {(d["namespace"], d["name"]) for d in jobs["golden/customers"][0]["inputs"]}
+    warehouse = "duckdb://data/warehouse.duckdb"
+    assert golden_inputs == {
+        (warehouse, "warehouse.sources.crm__customers"),
+        (warehouse, "warehouse.sources.shop__customers"),
+    }
     mart = jobs["marts/sales/customer_orders"][1]
     assert {d["name"] for d in mart["inputs"]} == {
-        "sources.shop__orders",
-        "sources.shop__products",
-        "golden.customers",
-        "golden.customers__xref",
+        "warehouse.sources.shop__orders",
+        "warehouse.sources.shop__products",
+        "warehouse.golden.customers",
+        "warehouse.golden.customers__xref",
     }
     lineage = mart["outputs"][0]["facets"]["columnLineage"]["fields"]
-    assert lineage["amount"]["inputFields"][0]["name"] == "sources.shop__orders"
+    assert lineage["amount"]["inputFields"][0]["name"] == "warehouse.sources.shop__orders"
+    landing = jobs["sources/shop/orders"][0]["inputs"][0]
+    expected_file = (project / "data/landing/shop/orders/2026-11-01.csv").resolve().as_posix()
+    assert (landing["namespace"], landing["name"]) == ("file", expected_file)
+    assert str(project) not in json.dumps([e["inputs"] + e["outputs"] for e in jobs["golden/customers"]])
     assert lineage["golden_id"]["inputFields"][0]["field"] == "golden_id"
     orders = jobs["sources/shop/orders"][1]["outputs"][0]
     assert orders["outputFacets"]["outputStatistics"]["rowCount"] == 345

@@ -33,3 +33,14 @@ def test_environment_selects_another_project_and_overrides_paths() -> None:
 def test_relative_project_dir_is_resolved_once() -> None:
     settings = Settings.for_project("some/relative/dir")
     assert settings.project_dir.is_absolute()
+
+
+def test_the_warehouse_lineage_namespace_is_relocatable_unless_configured(tmp_path: Path) -> None:
+    default = Settings.from_env(tmp_path, {})
+    assert default.warehouse_lineage_namespace == "duckdb://data/warehouse.duckdb"
+    moved = Settings.from_env(tmp_path / "elsewhere", {})
+    assert moved.warehouse_lineage_namespace == default.warehouse_lineage_namespace
+    configured = Settings.from_env(tmp_path, {"DTE_LINEAGE_WAREHOUSE_NAMESPACE": "duckdb://analytics"})
+    assert configured.warehouse_lineage_namespace == "duckdb://analytics"
+    outside = Settings.from_env(tmp_path, {"DTE_WAREHOUSE": "/srv/wh.duckdb"})
+    assert outside.warehouse_lineage_namespace == "duckdb:///srv/wh.duckdb"
