@@ -1,10 +1,16 @@
 """The certification decision: evidence + policy -> level, reasons and expiry. Pure: no I/O, no clock.
 
 The *achieved* level is the highest whose criteria (and those of every level below) all hold; the
-*required* level comes from the contract's risk. Every unmet criterion becomes a named reason, so
-a certificate always says why it is not higher. A certificate is living: it expires at the earlier
-of the freshness deadline (newest data + SLA) and the policy's maximum age, and a decision taken
-after that instant fails the ``expired`` criterion.
+*required* level comes from the contract's risk. Every unmet criterion becomes a named reason in
+plain words ("bronze: blocking_checks_passing: contract__last_name__required failed on 2026-11-03:
+33.3% of the rows, 5% allowed"), so a certificate always says why it is not higher.
+
+Evidence is finished work only (the caller gathers it that way): a check with no completed
+evaluation on the current data is "not run", never "failed"; a materialization that failed and
+wrote nothing leaves the data version as it was and is itself a reason until that partition loads.
+
+A certificate is living: it expires at the earlier of the freshness deadline (newest data + SLA)
+and the policy's maximum age after the data was materialized, both on the same clock as ``now``.
 """
 
 from __future__ import annotations
@@ -24,13 +30,16 @@ class CheckState:
 
     name: str
     severity: str  # ERROR | WARN
-    passed: bool | None  # None: declared but never executed on the current data
+    passed: bool | None  # None: no finished evaluation on the current data ("not run")
     failed_partitions: tuple[str, ...] = ()
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    #: the rule in plain words, and what was measured against what was allowed where it failed
+    label: str = ""
+    finding: str = ""
 
     @property
     def status(self) -> str:
-        return "not executed" if self.passed is None else ("passed" if self.passed else "failed")
+        return "not run" if self.passed is None else ("passed" if self.passed else "failed")
 
 
 @dataclass(frozen=True)
@@ -51,11 +60,30 @@ class Freshness:
 
 
 @dataclass(frozen=True)
+class FailedRun:
+    """A materialization of ``partition`` that failed after the last one that succeeded."""
+
+    partition: str | None
+    run_id: str
+    error: str
+
+
+@dataclass(frozen=True)
+class InputVersion:
+    """The version of an input a derived asset was built from, and the input's current version."""
+
+    asset: str
+    built_from: str | None
+    current: str | None
+
+
+@dataclass(frozen=True)
 class Upstream:
     asset: str
     level: Level
     certified: bool
     fresh_until: dt.datetime | None = None  # its freshness deadline, own or inherited
+    required: Level = Level.NONE
 
 
 @dataclass(frozen=True)
@@ -64,12 +92,15 @@ class Evidence:
 
     asset: str
     risk: str
-    version: str | None  # the latest materialization (None: never materialized)
+    version: str | None  # the data version of the latest successful materialization (None: never)
     materialized_at: dt.datetime | None
     checks: Sequence[CheckState] = ()
     freshness: Freshness | None = None  # None: no SLA of its own; derived assets inherit upstream's
+    freshness_measured: bool = True  # False: the asset has an SLA but no finished freshness check
     lineage_recorded: bool = False
     upstream: Sequence[Upstream] = ()
+    failed_runs: Sequence[FailedRun] = ()
+    inputs: Sequence[InputVersion] = ()
 
 
 @dataclass(frozen=True)
@@ -91,6 +122,14 @@ class Decision:
     def status(self) -> str:
         return "certified" if self.certified else "not certified"
 
+    @property
+    def verdict(self) -> str:
+        """One line: ``certified gold`` or ``not certified: needs silver, holds bronze``."""
+        if self.certified:
+            return f"certified {self.level.label}"
+        holds = self.level.label if self.level is not Level.NONE else "no level"
+        return f"not certified: needs {self.required.label}, holds {holds}"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "asset": self.asset,
@@ -98,6 +137,7 @@ class Decision:
             "required": self.required.label,
             "certified": self.certified,
             "status": self.status,
+            "verdict": self.verdict,
             "reasons": list(self.reasons),
             "issued": self.issued.isoformat(),
             "expires": self.expires.isoformat() if self.expires else None,
@@ -112,7 +152,8 @@ def decide(evidence: Evidence, policy: Policy, now: dt.datetime) -> Decision:
     fresh_until, freshness_problem = freshness_deadline(evidence)
     expires = _expiry(evidence, policy, fresh_until)
     if evidence.version is None:
-        return Decision(evidence.asset, Level.NONE, required, ("never materialized",), now, None, None)
+        never = tuple(_failed_runs(evidence.failed_runs) or ["never materialized"])
+        return Decision(evidence.asset, Level.NONE, required, never, now, None, None)
     level = Level.NONE
     reasons: list[str] = []
     if policy.max_age is not None and evidence.materialized_at is not None:
@@ -138,6 +179,8 @@ def decide(evidence: Evidence, policy: Policy, now: dt.datetime) -> Decision:
 def freshness_deadline(evidence: Evidence) -> tuple[dt.datetime | None, str | None]:
     """(the instant the data goes stale, why there is none). An asset with its own SLA uses the
     ``freshness`` check; a derived asset without one is as fresh as its stalest upstream."""
+    if not evidence.freshness_measured:
+        return None, "freshness not measured yet: no finished freshness check on the current data"
     own = evidence.freshness
     if own is not None:
         if own.deadline is None:
@@ -179,24 +222,44 @@ def unmet_reason(
     if criterion.kind == "lineage":
         return None if evidence.lineage_recorded else "no lineage recorded for the latest materialization"
     if criterion.kind == "upstream":
-        low = [u for u in evidence.upstream if u.level < criterion.at_least]
-        uncertified = [u for u in evidence.upstream if criterion.require_certified and not u.certified]
-        problems = []
-        if low:
-            listed = ", ".join(f"{u.asset} ({u.level.label})" for u in low)
-            problems.append(f"upstream below {criterion.at_least.label}: {listed}")
-        if uncertified:
-            listed = ", ".join(f"{u.asset} ({u.level.label})" for u in uncertified)
-            problems.append(f"upstream not certified at its required level: {listed}")
-        return "; ".join(problems) or None
+        return _upstream(criterion, evidence.upstream)
+    if criterion.kind == "runs":
+        return "; ".join(_failed_runs(evidence.failed_runs)) or None
+    if criterion.kind == "inputs":
+        stale = [i for i in evidence.inputs if i.built_from != i.current]
+        return "; ".join(_stale_input(i) for i in stale) or None
     raise ValueError(f"unknown criterion type {criterion.kind!r}")  # the policy schema rules it out
+
+
+def _upstream(criterion: Criterion, upstream: Sequence[Upstream]) -> str | None:
+    problems = []
+    for u in upstream:
+        holds = u.level.label if u.level is not Level.NONE else "no level"
+        if criterion.require_certified and not u.certified:
+            problems.append(f"upstream {u.asset} is not certified (holds {holds}, needs {u.required.label})")
+        elif u.level < criterion.at_least:
+            problems.append(f"upstream {u.asset} holds {holds}, below {criterion.at_least.label}")
+    return "; ".join(problems) or None
+
+
+def _failed_runs(runs: Sequence[FailedRun]) -> list[str]:
+    return [
+        f"materialization of {r.partition or 'the whole asset'} failed (run {r.run_id[:8]}): {r.error}"
+        for r in runs
+    ]
+
+
+def _stale_input(item: InputVersion) -> str:
+    built = item.built_from or "an unknown version"
+    return f"built from {item.asset} version {built}; current is {item.current or 'none'}: rebuild it"
 
 
 def _checks(criterion: Criterion, checks: Sequence[CheckState]) -> str | None:
     selected = [
         c
         for c in checks
-        if any(fnmatch.fnmatchcase(c.name, pattern) for pattern in criterion.select)
+        if _matches(c.name, criterion.select)
+        and not _matches(c.name, criterion.exclude)
         and (criterion.severity == "any" or (criterion.severity == "error") == (c.severity == "ERROR"))
     ]
     if not selected:
@@ -207,11 +270,17 @@ def _checks(criterion: Criterion, checks: Sequence[CheckState]) -> str | None:
     return "; ".join(_describe(c) for c in bad)
 
 
+def _matches(name: str, patterns: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+
+
 def _describe(check: CheckState) -> str:
+    label = f" ({check.label})" if check.label else ""
     if check.passed is None:
-        return f"{check.name} not executed"
+        return f"{check.name}{label} has not run on the current data"
     where = f" on {_partitions(check.failed_partitions)}" if check.failed_partitions else ""
-    return f"{check.name} failed{where}"
+    finding = f": {check.finding}" if check.finding else ""
+    return f"{check.name}{label} failed{where}{finding}"
 
 
 def _partitions(partitions: Sequence[str], shown: int = 3) -> str:

@@ -45,9 +45,10 @@ CERTIFIED_LEVELS = (Level.BRONZE, Level.SILVER, Level.GOLD)
 @dataclass(frozen=True)
 class Criterion:
     name: str
-    kind: str  # checks | freshness | lineage | upstream
+    kind: str  # checks | freshness | lineage | upstream | runs | inputs
     description: str = ""
     select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
     severity: str = "any"  # checks: any | error | warning
     require_any: bool = False
     at_least: Level = Level.SILVER  # upstream
@@ -97,6 +98,7 @@ def _criterion(item: Mapping[str, Any]) -> Criterion:
         kind=item["type"],
         description=item.get("description", ""),
         select=tuple(item.get("select", ())),
+        exclude=tuple(item.get("exclude", ())),
         severity=item.get("severity", "any"),
         require_any=bool(item.get("requireAny", False)),
         at_least=Level.parse(item.get("atLeast", "silver")),

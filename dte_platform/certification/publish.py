@@ -141,8 +141,9 @@ def record(
 
 
 def latest_certificates(conn: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
-    """The newest certificate of every asset: by issue time, then insertion order (the same rule
-    ``dte evidence verify`` uses to find each chain's head)."""
+    """The newest certificate of every asset: its evidence pack's sequence, which only grows (the
+    same rule ``dte evidence verify`` uses to find each chain's head; the issue time can go back
+    when the platform's clock is set, as ``DTE_AS_OF`` does)."""
     exists = one(
         conn,
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
@@ -152,7 +153,7 @@ def latest_certificates(conn: duckdb.DuckDBPyConnection) -> dict[str, dict[str, 
         return {}
     cursor = conn.execute(
         f"SELECT * FROM {certificates_table()} QUALIFY row_number() OVER "
-        "(PARTITION BY asset ORDER BY issued DESC NULLS LAST, rowid DESC) = 1 ORDER BY asset"
+        "(PARTITION BY asset ORDER BY evidence_sequence DESC, rowid DESC) = 1 ORDER BY asset"
     )
     names = [d[0] for d in cursor.description or []]
     return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}

@@ -48,9 +48,9 @@ def standings(settings: Settings) -> list[Standing]:
             continue
         expires = row["expires"]
         reasons = tuple(row["reasons"])
-        certified = bool(row["certified"])
-        if certified and expires is not None and now >= expires:
-            certified = False
+        certified, level = bool(row["certified"]), Level.parse(row["level"])
+        if expires is not None and now >= expires:  # whatever it held, it holds nothing now
+            certified, level = False, Level.NONE
             reasons = (f"the certificate expired at {expires.isoformat()}", *reasons)
-        out.append(Standing(asset, required, Level.parse(row["level"]), certified, expires, reasons))
+        out.append(Standing(asset, required, level, certified, expires, reasons))
     return out

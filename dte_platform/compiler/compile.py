@@ -80,7 +80,7 @@ def compile_dataset(
         raise b.fail(exc.field, exc.message) from exc
     for column, ctype in zip(dataset.columns, columns, strict=True):
         _column_rules(builder, dataset, column, ctype)
-    _key_rules(builder, dataset)
+    _key_rules(builder, dataset, {c.name for c in columns if c.sensitive})
     for spec in dataset.quality:
         _quality_rule(builder, dataset, None, spec)
     _freshness_rule(builder, contract, dataset)
@@ -299,7 +299,7 @@ def _check_regex(b: _RuleBuilder, where: str, pattern: Any) -> None:
         raise b.fail(where, f"pattern not supported: {problem}")
 
 
-def _key_rules(b: _RuleBuilder, dataset: Dataset) -> None:
+def _key_rules(b: _RuleBuilder, dataset: Dataset, sensitive: set[str]) -> None:
     key = dataset.primary_key
     uniques: list[tuple[str, tuple[str, ...], str]] = [
         (f"{c.name}__unique", (c.name,), f"{c.path}.unique") for c in dataset.columns if c.unique
@@ -309,6 +309,8 @@ def _key_rules(b: _RuleBuilder, dataset: Dataset) -> None:
         uniques.insert(0, ("primary_key", key, f"{dataset.path}.properties.{key[0]}.primaryKey"))
     for rule_id, columns, where in uniques:
         label = ", ".join(columns)
+        # a failure names the duplicated key values unless they are values of a sensitive column
+        shown = {"show_keys": not set(columns) & sensitive}
         if dataset.dte.source is None:  # built, not landed: one table-wide check, nothing to quarantine
             b.add(
                 rule_id,
@@ -318,6 +320,7 @@ def _key_rules(b: _RuleBuilder, dataset: Dataset) -> None:
                 description=f"({label}) unique",
                 source=where,
                 columns=columns,
+                params=shown,
             )
             continue
         b.add(
@@ -337,6 +340,7 @@ def _key_rules(b: _RuleBuilder, dataset: Dataset) -> None:
             description=f"({label}) unique across partitions",
             source=where,
             columns=columns,
+            params=shown,
         )
 
 
@@ -580,6 +584,13 @@ def _ingest_rules(b: _RuleBuilder, dataset: Dataset) -> None:
         "conservation",
         Severity.ERROR,
         "every landing row is loaded or quarantined: rows_in = rows_loaded + rows_quarantined",
+        where,
+    )
+    b.dataset(
+        "unparseable_rows",
+        "unparseable",
+        Severity.ERROR,
+        "landing lines that cannot be parsed at all stay within quarantine.maxPercent",
         where,
     )
     b.dataset(

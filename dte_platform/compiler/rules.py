@@ -45,7 +45,8 @@ OPERATORS = (
 #: rule kinds the platform adds to every ingested dataset, named without the ``contract__`` prefix
 PLATFORM_KINDS = frozenset(
     {"volume", "drift", "confidence"}
-    | {"conservation", "columns", "freshness", "xref_conservation", "cluster_size", "duplicate_rate"}
+    | {"conservation", "unparseable", "columns", "freshness", "xref_conservation", "cluster_size"}
+    | {"duplicate_rate"}
 )
 
 

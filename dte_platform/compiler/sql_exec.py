@@ -160,7 +160,26 @@ def evaluate_unique_across(
         )
         params = [partition, partition]
     count = int(one(conn, sql, params)[0])
-    return RuleResult(rule, count == 0, float(count), count, {"duplicate_rows": count})
+    details: dict[str, Any] = {"duplicate_rows": count}
+    if count and rule.params.get("show_keys"):
+        details["duplicate_keys"] = _duplicate_keys(conn, rule, table, partition)
+    return RuleResult(rule, count == 0, float(count), count, details)
+
+
+def _duplicate_keys(
+    conn: duckdb.DuckDBPyConnection, rule: Rule, table: str, partition: dt.date | None, shown: int = 5
+) -> list[str]:
+    """A few duplicated key values (of this partition, when there is one), as text."""
+    keys = ", ".join(f"t.{ident(c)}" for c in rule.columns)
+    match = " AND ".join(f"p.{ident(c)} = t.{ident(c)}" for c in rule.columns)
+    part = ident(PARTITION_COLUMN)
+    mine = f"WHERE EXISTS (SELECT 1 FROM {table} p WHERE p.{part} = ? AND {match})" if partition else ""
+    rows = conn.execute(
+        f"SELECT concat_ws('|', {keys}) FROM {table} t {mine} GROUP BY {keys} HAVING count(*) > 1 "
+        f"ORDER BY 1 LIMIT {shown}",
+        [partition] if partition else [],
+    ).fetchall()
+    return [str(r[0]) for r in rows]
 
 
 def validate_sql_rule(rule: Rule, file: str = "") -> None:

@@ -14,11 +14,13 @@ from typing import Any
 import duckdb
 
 from dte_platform.compiler.results import RuleResult
-from dte_platform.compiler.rules import CompiledDataset
+from dte_platform.compiler.rules import ColumnType, CompiledDataset
+from dte_platform.compiler.sql_exec import PARTITION_COLUMN
 from dte_platform.confidence import drift, history, volume
 from dte_platform.confidence.indicators import Indicators, measure
 from dte_platform.confidence.score import TrustScore, combine, drift_component, freshness_component
 from dte_platform.contracts.model import ConfidenceSpec
+from dte_platform.sqlutil import ident
 
 
 @dataclass(frozen=True)
@@ -65,45 +67,99 @@ def assess(
     validity_pct: float | None,
 ) -> Assessment:
     freshness = next((r for r in prior if r.rule.kind == "freshness"), None)
+    lag = freshness.measured if freshness else None
+    if freshness is not None and target.partition is not None:
+        lag = _partition_lag(conn, target, freshness.rule.columns[0])
     indicators = measure(
-        conn,
-        compiled,
-        target.table,
-        target.partition,
-        validity_pct=validity_pct,
-        freshness_lag_s=freshness.measured if freshness else None,
+        conn, compiled, target.table, target.partition, validity_pct=validity_pct, freshness_lag_s=lag
     )
-    key = target.partition.isoformat() if target.partition else None
     verdict = volume.judge(
         indicators.rows,
-        history.row_count_history(conn, target.asset, key),
+        history.row_count_history(conn, target.asset, target.table, target.partition, target.run_id),
         spec.volume_min_history,
         spec.volume_threshold,
     )
-    reference_label, reference = history.reference(conn, target.asset, key, target.run_id)
     columns = drift.eligible(compiled, {c: v.get("distinct") for c, v in indicators.columns.items()})  # type: ignore[misc]
-    current = drift.distributions(conn, target.table, columns, target.partition, reference)
-    judged = indicators.rows >= drift.MIN_ROWS
-    psis = {c: round(drift.psi(current[c], reference[c]), 5) for c in current if judged and reference.get(c)}
-    max_psi = max(psis.values()) if psis else None
+    judged = _drift(conn, target, columns, indicators.rows, spec)
+    max_psi = max((d.psi for d in judged.columns.values()), default=None) if judged.columns else None
     score = _score(spec, prior, indicators, freshness, verdict, max_psi)
+    psis = {f"{c}.psi": d.psi for c, d in judged.columns.items()}
     history.append(
         conn,
         target.asset,
-        key,
+        target.partition.isoformat() if target.partition else None,
         target.run_id,
         target.at,
-        {**indicators.flat(), "trust_score": score.score},
-        current,
+        {**indicators.flat(), **psis, "trust_score": score.score},
+        {c: drift.shares(counts) for c, counts in judged.current.items()},
     )
-    if not judged:
-        reference_label = f"not judged: fewer than {drift.MIN_ROWS} rows"
     results = [
         _volume(compiled, verdict),
-        _drift(compiled, spec, psis, max_psi, reference_label),
+        _drift_result(compiled, spec, judged),
         _confidence(compiled, spec, score),
     ]
     return Assessment(indicators, score, results)
+
+
+def _partition_lag(conn: duckdb.DuckDBPyConnection, target: Target, element: str) -> float | None:
+    """How long before the end of its day a partition's newest data is: a property of the day's
+    data, whenever the day is loaded (the table's freshness against the clock is certification's
+    ``freshness`` criterion, not a trait of each day)."""
+    assert target.partition is not None
+    end = dt.datetime.combine(target.partition + dt.timedelta(days=1), dt.time(), dt.UTC)
+    where = f"{ident(PARTITION_COLUMN)} = ?"
+    newest = conn.execute(
+        f"SELECT max(CAST({ident(element)} AS TIMESTAMPTZ)) FROM {target.table} WHERE {where}",
+        [target.partition],
+    ).fetchone()
+    if newest is None or newest[0] is None:
+        return None
+    return max(0.0, (end - newest[0]).total_seconds())
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """Drift per column (empty when not judged), the current window's bucket counts, and what the
+    window was compared with (or why it was not judged)."""
+
+    columns: dict[str, drift.ColumnDrift]
+    current: dict[str, dict[str, int]]
+    reference: str
+
+
+def _drift(
+    conn: duckdb.DuckDBPyConnection,
+    target: Target,
+    columns: list[ColumnType],
+    rows: int,
+    spec: ConfidenceSpec,
+) -> _Judged:
+    if target.partition is not None:
+        w = drift.windows(conn, target.table, target.partition)
+        if w.reference_rows < drift.MIN_ROWS:
+            own = drift.bucket_counts(conn, target.table, columns, w.current, w.current_rows)
+            return _Judged(
+                {}, own, f"not judged: {w.reference_rows} rows in the days before {w.current.label()}"
+            )
+        reference = drift.bucket_counts(conn, target.table, columns, w.reference, w.reference_rows)
+        current = drift.bucket_counts(conn, target.table, columns, w.current, w.current_rows, reference)
+        label = f"{w.reference.label()} ({w.reference_rows} rows) against {w.current.label()}"
+        if w.current_rows < drift.MIN_JUDGED_ROWS:
+            return _Judged({}, current, f"not judged: {w.current_rows} rows in {w.current.label()}")
+    else:
+        ref_label, reference = history.previous_build(conn, target.asset, target.run_id)
+        current = drift.bucket_counts(conn, target.table, columns, drift.Window(), rows, reference or None)
+        if not reference:
+            return _Judged({}, current, "none yet (first build)")
+        label = ref_label or "the previous build"
+        if rows < drift.MIN_JUDGED_ROWS:
+            return _Judged({}, current, f"not judged: {rows} rows")
+    judged = {
+        c.name: drift.judge(current.get(c.name, {}), reference[c.name], spec.drift_threshold)
+        for c in columns
+        if reference.get(c.name)
+    }
+    return _Judged(judged, current, label)
 
 
 def _score(
@@ -135,20 +191,16 @@ def _volume(compiled: CompiledDataset, verdict: volume.VolumeVerdict) -> RuleRes
     )
 
 
-def _drift(
-    compiled: CompiledDataset,
-    spec: ConfidenceSpec,
-    psis: dict[str, float],
-    max_psi: float | None,
-    reference: str | None,
-) -> RuleResult:
-    drifted = sorted(c for c, v in psis.items() if v > spec.drift_threshold)
+def _drift_result(compiled: CompiledDataset, spec: ConfidenceSpec, judged: _Judged) -> RuleResult:
+    drifted = sorted(c for c, d in judged.columns.items() if d.drifted)
     details = {
-        "reference": reference or "none yet (first measurement)",
+        "reference": judged.reference,
         "threshold": spec.drift_threshold,
-        "psi": psis,
+        "psi": {c: d.psi for c, d in judged.columns.items()},
+        "p_value": {c: float(f"{d.p_value:.3g}") for c, d in judged.columns.items()},
         "drifted_columns": drifted,
     }
+    max_psi = max((d.psi for d in judged.columns.values()), default=None)
     return RuleResult(compiled.rule("drift"), not drifted, max_psi, len(drifted), details)
 
 

@@ -12,11 +12,15 @@ from collections.abc import Mapping
 import duckdb
 import polars as pl
 
+from dte_platform.compiler.sql_exec import PARTITION_COLUMN
+from dte_platform.sqlutil import ident
 from dte_platform.warehouse import ensure_schema, run
 
 SCHEMA = "trust"
 INDICATORS = f"{SCHEMA}.indicators"
 DISTRIBUTIONS = f"{SCHEMA}.distributions"
+#: how far back a partition's row count is compared with the days before it
+HISTORY_DAYS = 28
 
 
 def ensure_tables(conn: duckdb.DuckDBPyConnection) -> None:
@@ -70,41 +74,45 @@ def append(
         conn.unregister("__dte_shares")
 
 
-def row_count_history(conn: duckdb.DuckDBPyConnection, asset: str, partition: str | None) -> list[float]:
-    """Earlier row counts: the latest of every other partition, or the earlier runs of a whole table."""
+def row_count_history(
+    conn: duckdb.DuckDBPyConnection, asset: str, table: str, partition: dt.date | None, run_id: str
+) -> list[float]:
+    """Earlier row counts to judge a count against: for a partition, the row counts of the days before
+    it by partition date (up to ``HISTORY_DAYS``, read from the table itself, so the order runs
+    happened in does not matter); for a table rebuilt whole, its previous builds."""
     ensure_tables(conn)
     if partition is None:
         sql = (
-            f"SELECT value FROM {INDICATORS} WHERE asset = ? AND indicator = 'row_count' ORDER BY measured_at"
+            f"SELECT value FROM {INDICATORS} WHERE asset = ? AND indicator = 'row_count' AND run_id <> ? "
+            "ORDER BY measured_at"
         )
-        return [r[0] for r in conn.execute(sql, [asset]).fetchall()]
-    sql = (
-        f"SELECT arg_max(value, measured_at) FROM {INDICATORS} WHERE asset = ? AND indicator = 'row_count' "
-        "AND partition <> ? GROUP BY partition ORDER BY partition"
-    )
-    return [r[0] for r in conn.execute(sql, [asset, partition]).fetchall()]
+        return [r[0] for r in conn.execute(sql, [asset, run_id]).fetchall()]
+    part = ident(PARTITION_COLUMN)
+    since = partition - dt.timedelta(days=HISTORY_DAYS)
+    sql = f"SELECT count(*) FROM {table} WHERE {part} >= ? AND {part} < ? GROUP BY {part} ORDER BY {part}"
+    return [float(r[0]) for r in conn.execute(sql, [since, partition]).fetchall()]
 
 
-def reference(
-    conn: duckdb.DuckDBPyConnection, asset: str, partition: str | None, run_id: str
-) -> tuple[str | None, dict[str, dict[str, float]]]:
-    """The previous materialization's distributions (another partition, or an earlier run)."""
+def previous_build(
+    conn: duckdb.DuckDBPyConnection, asset: str, run_id: str
+) -> tuple[str | None, dict[str, dict[str, int]]]:
+    """A table rebuilt whole: the bucket counts of its previous build (another run), with a label."""
     ensure_tables(conn)
-    other = "partition <> ?" if partition is not None else "run_id <> ?"
     found = conn.execute(
-        f"SELECT run_id, partition FROM {DISTRIBUTIONS} WHERE asset = ? AND {other} "
+        f"SELECT run_id FROM {DISTRIBUTIONS} WHERE asset = ? AND partition IS NULL AND run_id <> ? "
         "ORDER BY measured_at DESC LIMIT 1",
-        [asset, partition if partition is not None else run_id],
+        [asset, run_id],
     ).fetchall()
     if not found:
         return None, {}
-    ref_run, ref_partition = found[0]
+    ref_run = found[0][0]
     rows = conn.execute(
-        f'SELECT "column", bucket, share FROM {DISTRIBUTIONS} WHERE asset = ? AND run_id = ? '
-        "AND partition IS NOT DISTINCT FROM ?",
-        [asset, ref_run, ref_partition],
+        f'SELECT d."column", d.bucket, d.share * i.value FROM {DISTRIBUTIONS} d JOIN {INDICATORS} i '
+        "ON i.asset = d.asset AND i.run_id = d.run_id AND i.partition IS NULL AND i.indicator = 'row_count' "
+        "WHERE d.asset = ? AND d.run_id = ? AND d.partition IS NULL",
+        [asset, ref_run],
     ).fetchall()
-    out: dict[str, dict[str, float]] = {}
-    for column, bucket, share in rows:
-        out.setdefault(column, {})[bucket] = share
-    return f"{ref_partition or 'whole'} (run {ref_run})", out
+    out: dict[str, dict[str, int]] = {}
+    for column, bucket, count in rows:
+        out.setdefault(column, {})[bucket] = round(count)
+    return f"the previous build (run {ref_run[:8]})", out

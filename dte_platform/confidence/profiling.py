@@ -118,7 +118,7 @@ def profile_table(
         frame = _read_sample(conn, table, selection, condition, params, rows_total, sample_rows, seed)
     rows_profiled = 0 if frame is None else len(frame)
     if frame is not None and rows_profiled > 0:
-        page = _profile_report(frame, title, minimal)
+        page = _with_note(_profile_report(frame, title, minimal), _note(selection, rows_profiled, rows_total))
     else:
         page = _empty_page(title, selection, rows_total)
     _write_atomically(out_path, page)
@@ -208,6 +208,25 @@ def _profile_report(frame: pd.DataFrame, title: str, minimal: bool) -> str:
         html={"inline": True, "use_local_assets": True},
     )
     return str(report.to_html())
+
+
+def _note(selection: _Selection, rows_profiled: int, rows_total: int) -> str:
+    dropped = ", ".join(selection.dropped) or "none"
+    return (
+        f"Profiled: {rows_profiled} of {rows_total} rows (a seeded sample). "
+        f"Sensitive columns left out, never read: {dropped}."
+    )
+
+
+def _with_note(page: str, note: str) -> str:
+    """The report with a line saying what it was made of, right after the opening body tag."""
+    banner = (
+        '<p style="margin:0;padding:.6rem 1rem;background:#fff7e6;font-family:sans-serif">'
+        f"{html.escape(note)}</p>"
+    )
+    at = page.find("<body")
+    end = page.find(">", at) + 1 if at >= 0 else 0
+    return page[:end] + banner + page[end:]
 
 
 def _empty_page(title: str, selection: _Selection, rows_total: int) -> str:

@@ -65,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of rows with a seeded defect (default: %(default)s)",
     )
     parser.add_argument(
+        "--incidents",
+        action=argparse.BooleanOptionalAction,
+        default=DEFAULT_CONFIG.incidents,
+        help="also seed incidents that cost an asset its certificate (a re-used order id, bad "
+        "products on small days, a re-sent product); default: quarantinable row defects only",
+    )
+    parser.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -84,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             days=args.days,
             seed=args.seed,
             defect_rate=args.defect_rate,
+            incidents=args.incidents,
         )
     except ValueError as error:
         parser.error(str(error))

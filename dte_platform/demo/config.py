@@ -20,6 +20,9 @@ class GeneratorConfig:
     products: int = 120
     seed: int = 7
     defect_rate: float = 0.02  # share of rows that get some defect, per source
+    #: also seed incidents that cost an asset its certificate, beyond quarantined rows: an order id
+    #: re-used on a later day, bad products on days with one or two products, a re-sent product
+    incidents: bool = False
 
     def __post_init__(self) -> None:
         problems = _config_problems(self)

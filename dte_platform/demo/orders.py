@@ -108,10 +108,10 @@ def _day_sizes(total: int, cal: Calendar) -> list[int]:
     return [int(size) for size in sizes]
 
 
-def _order_specials(days: int) -> list[tuple[str, ...]]:
-    """Once-per-day defects: ragged lines on some days, a repeated order id on one."""
+def _order_specials(days: int, incidents: bool) -> list[tuple[str, ...]]:
+    """Once-per-day defects: ragged lines on some days; with incidents, a repeated order id on one."""
     ragged_days = spread_days(days, math.ceil(days / 4))
-    cross_day = spread_days(days, 1)[0] if days > 1 else -1
+    cross_day = spread_days(days, 1)[0] if days > 1 and incidents else -1
     return [
         ("ragged_line",) * (day in ragged_days) + ("duplicate_order_id_across_days",) * (day == cross_day)
         for day in range(days)
@@ -119,7 +119,7 @@ def _order_specials(days: int) -> list[tuple[str, ...]]:
 
 
 def _order_plans(config: GeneratorConfig, world: World, cal: Calendar) -> list[OrderDayPlan]:
-    catalog, specials = order_catalog(world, cal), _order_specials(cal.days)
+    catalog, specials = order_catalog(world, cal), _order_specials(cal.days, config.incidents)
     sizes = _day_sizes(config.orders, cal)
     firsts = [ORDER_ID_START + done for done in accumulate([0, *sizes[:-1]])]
     return [

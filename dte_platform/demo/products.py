@@ -72,14 +72,17 @@ def _nonempty_day(by_day: list[list[Row]], preferred: int) -> int:
     return next((day for day in order if by_day[day]), 0)
 
 
-def _product_defects(by_day: list[list[Row]]) -> Counter[str]:
+def _product_defects(by_day: list[list[Row]], incidents: bool) -> Counter[str]:
+    """A negative price and a missing name, quarantined. Without incidents both land on the first
+    (largest) day, within the quarantine tolerance; with them, on days with one or two products
+    (too many quarantined for the day), and a product of the first day is re-sent on the last."""
     days = len(by_day)
-    negative = by_day[_nonempty_day(by_day, days // 2)]
+    negative = by_day[_nonempty_day(by_day, days // 2) if incidents else 0]
     negative[len(negative) // 2]["list_price"] *= -1
-    nameless = by_day[_nonempty_day(by_day, (3 * days) // 4)]
+    nameless = by_day[_nonempty_day(by_day, (3 * days) // 4) if incidents else 0]
     nameless[-1]["name"] = None
     defects = Counter({"negative_list_price": 1, "null_name": 1})
-    if days > 1:
+    if incidents and days > 1:
         resent = dict(by_day[0][len(by_day[0]) // 3])
         resent["list_price"] = round(resent["list_price"] * 1.1, 2)
         by_day[days - 1].append(resent)
@@ -95,7 +98,7 @@ def write_products(
         by_day[product.day].append(_product_row(product))
     result = SourceResult()
     if config.defect_rate > 0:
-        result.defects = _product_defects(by_day)
+        result.defects = _product_defects(by_day, config.incidents)
     for day, rows in enumerate(by_day):
         path = out_dir / PRODUCTS_DIR / f"{cal.name(day)}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,222 +1,252 @@
-"""The page of a ``dte.evidence/v2`` pack: the decision first, then the evidence behind it."""
+"""The page of a ``dte.evidence/v2`` pack, for an auditor who is not an engineer: one verdict line,
+the reasons grouped by level in plain words, the failed runs and upstream certificates the decision
+relied on, then every check ("not run" is not "failed"), the indicators, what was certified and how
+to verify it. No raw metadata keys, no markdown; it fits a 1280 px screen.
+
+Deterministic and self-contained (inline CSS, no scripts, no external resources), so
+:meth:`EvidenceStore.verify` can re-render a pack and compare the page byte for byte.
+"""
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-#: top-level keys given their own section (everything else lands in "Other evidence")
-_KNOWN = frozenset(
-    {
-        "schema", "asset", "sequence", "previous_hash", "hash", "decision", "contract", "code_version",
-        "data", "checks", "indicators", "freshness", "lineage", "upstream",
-    }
-)  # fmt: skip
-
-#: digests are shown in a monospace font so they can be compared by eye
-_DIGEST = re.compile(r"(?:sha256:)?[0-9a-f]{32,}")
-
+_LEVELS = ("bronze", "silver", "gold")
 _CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:62rem;
+*{box-sizing:border-box}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.5rem auto;max-width:1200px;
 padding:0 1rem;color:#1d2433;line-height:1.45}
-h1{font-size:1.5rem;margin-bottom:.25rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #d8dde6}
-.verdict{padding:.75rem 1rem;border-radius:.4rem;font-weight:600}
+h1{font-size:1.45rem;margin:0 0 .4rem}h2{font-size:1.1rem;margin-top:1.8rem;border-bottom:1px solid #d8dde6}
+h3{font-size:1rem;margin:1rem 0 .3rem}.muted{color:#5b6475}
+.verdict{padding:.8rem 1rem;border-radius:.4rem;font-weight:600;font-size:1.1rem}
 .ok{background:#e3f4e8;color:#14532d}.bad{background:#fde8e8;color:#7f1d1d}
-table{border-collapse:collapse;margin:.5rem 0;font-size:.92rem}
-th,td{border:1px solid #d8dde6;padding:.3rem .55rem;text-align:left;vertical-align:top}
-th{background:#f3f5f9}tr.failed td{background:#fff4f4}td.fail{color:#b91c1c;font-weight:600}
-td.pass{color:#15803d}code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85rem}
-code{word-break:break-all}pre{white-space:pre-wrap;background:#f6f8fa;padding:.75rem}
-table.kv{margin:0}table.kv th{font-weight:500}
+table{border-collapse:collapse;margin:.4rem 0;font-size:.9rem;width:100%;table-layout:fixed}
+th,td{border:1px solid #d8dde6;padding:.3rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th{background:#f3f5f9}.passed{color:#15803d}.failed{color:#b91c1c;font-weight:600}.notrun{color:#92400e}
+code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.84rem;overflow-wrap:anywhere}
+ul{margin:.3rem 0;padding-left:1.3rem}li{margin:.2rem 0}
 """
 
 
 def render_html(pack: Mapping[str, Any]) -> str:
     """The page for one pack; deterministic, every value escaped."""
-    headline = _headline(pack)
+    decision = _mapping(pack.get("decision"))
+    title = f"{_text(pack.get('asset'))}: {_text(decision.get('verdict'))}"
     sections = [
-        _verdict(pack, headline),
-        _why(pack),
+        _verdict(pack, decision),
+        _reasons(decision),
+        _failed_runs(pack),
+        _upstream(pack),
         _checks(pack),
         _indicators(pack),
-        _section("Freshness", pack.get("freshness")),
-        _fingerprints(pack),
-        _upstream(pack),
-        _other(pack),
+        _certified(pack),
         _chain(pack),
-        _how_to_verify(pack),
-        _record(pack),
     ]
     body = "\n".join(s for s in sections if s)
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(headline)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+        f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
     )
 
 
-def _headline(pack: Mapping[str, Any]) -> str:
-    decision = _mapping(pack.get("decision"))
-    level = decision.get("level") or "no level"
-    required = decision.get("required")
-    verdict = "CERTIFIED" if decision.get("certified") is True else "NOT CERTIFIED"
-    middle = f"{level} ({required} required)" if required else str(level)
-    return f"{_text(pack.get('asset'))} — {middle} — {verdict}"
-
-
-def _verdict(pack: Mapping[str, Any], headline: str) -> str:
-    decision = _mapping(pack.get("decision"))
+def _verdict(pack: Mapping[str, Any], decision: Mapping[str, Any]) -> str:
     css = "ok" if decision.get("certified") is True else "bad"
-    lines = [f"<h1>{escape(headline)}</h1>"]
-    status = f"Status: {_text(decision.get('status'))}. " if "status" in decision else ""
-    lines.append(
-        f'<p class="verdict {css}">{escape(status)}Issued {escape(_text(decision.get("issued")))}; '
-        f"valid until {escape(_text(decision.get('expires')))}.</p>"
+    verdict = _text(decision.get("verdict") or decision.get("status"))
+    return (
+        f"<h1>{escape(_text(pack.get('asset')))}</h1>\n"
+        f'<p class="verdict {css}">{escape(verdict[:1].upper() + verdict[1:])}</p>\n'
+        f'<p class="muted">Required level: {escape(_text(decision.get("required")))}. '
+        f"Issued {escape(_text(decision.get('issued')))}; valid until "
+        f"{escape(_text(decision.get('expires')))}. "
+        f"Data version {escape(_text(decision.get('version')))}.</p>"
     )
-    return "\n".join(lines)
 
 
-def _why(pack: Mapping[str, Any]) -> str:
-    reasons = _mapping(pack.get("decision")).get("reasons") or []
-    if not isinstance(reasons, list):
-        reasons = [reasons]
+def _reasons(decision: Mapping[str, Any]) -> str:
+    reasons = [str(r) for r in decision.get("reasons") or []]
     if not reasons:
-        return "<h2>Why</h2>\n<p>No reasons were recorded: every criterion of the level was met.</p>"
-    items = "".join(f"<li>{escape(_text(reason))}</li>" for reason in reasons)
-    return f"<h2>Why</h2>\n<ul>{items}</ul>"
+        return "<h2>Why</h2>\n<p>Every criterion of every level holds.</p>"
+    grouped: dict[str, list[str]] = {}
+    for reason in reasons:
+        level, _, rest = reason.partition(": ")
+        key = level if level in _LEVELS else "other"
+        grouped.setdefault(key, []).append(rest if key != "other" else reason)
+    parts = ["<h2>Why</h2>"]
+    for level in (*_LEVELS, "other"):
+        if level not in grouped:
+            continue
+        heading = f"Not met for {level}" if level != "other" else "Also"
+        items = "".join(f"<li>{_reason(r)}</li>" for r in grouped[level])
+        parts.append(f"<h3>{escape(heading)}</h3>\n<ul>{items}</ul>")
+    return "\n".join(parts)
+
+
+def _reason(text: str) -> str:
+    """``criterion_name: what`` as "Criterion name: what"."""
+    name, sep, what = text.partition(": ")
+    if not sep or " " in name:
+        return escape(text)
+    return f"<strong>{escape(name.replace('_', ' ').capitalize())}</strong>: {escape(what)}"
+
+
+def _failed_runs(pack: Mapping[str, Any]) -> str:
+    runs = [r for r in _list(pack.get("failed_runs")) if isinstance(r, Mapping)]
+    if not runs:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(_text(r.get('partition') or 'the whole asset'))}</td>"
+        f"<td><code>{escape(_text(r.get('run_id')))}</code></td><td>{escape(_text(r.get('error')))}</td></tr>"
+        for r in runs
+    )
+    return (
+        "<h2>Materializations that failed</h2>\n<p>They wrote nothing; the data certified is the last "
+        "version that loaded. Each stays a reason until its partition loads.</p>\n"
+        '<table><colgroup><col style="width:14%"><col style="width:26%"><col></colgroup>'
+        f"<tr><th>Partition</th><th>Run</th><th>Error</th></tr>{rows}</table>"
+    )
+
+
+def _upstream(pack: Mapping[str, Any]) -> str:
+    upstream = [u for u in _list(pack.get("upstream")) if isinstance(u, Mapping)]
+    inputs = {i.get("asset"): i for i in _list(pack.get("inputs")) if isinstance(i, Mapping)}
+    if not upstream:
+        return ""
+    rows = []
+    for u in upstream:
+        certified = u.get("certified") is True
+        item = inputs.get(u.get("asset"), {})
+        built = ""
+        if item:
+            same = item.get("built_from") == item.get("current")
+            built = (
+                "current version"
+                if same
+                else f"built from {_text(item.get('built_from'))}, now {_text(item.get('current'))}"
+            )
+        rows.append(
+            f"<tr><td>{escape(_text(u.get('asset')))}</td><td>{escape(_text(u.get('level')))}</td>"
+            f"<td>{escape(_text(u.get('required')))}</td>"
+            f'<td class="{"passed" if certified else "failed"}">{"yes" if certified else "no"}</td>'
+            f"<td>{escape(built)}</td></tr>"
+        )
+    return (
+        "<h2>Upstream certificates this decision relied on</h2>\n"
+        "<table><tr><th>Asset</th><th>Level held</th><th>Level required</th><th>Certified</th>"
+        f"<th>Version read</th></tr>{''.join(rows)}</table>"
+    )
 
 
 def _checks(pack: Mapping[str, Any]) -> str:
     checks = [c for c in _list(pack.get("checks")) if isinstance(c, Mapping)]
-    failed = sum(1 for c in checks if c.get("passed") is not True)
-    head = f"<h2>Checks</h2>\n<p>{len(checks)} checks: {len(checks) - failed} passed, {failed} failed.</p>"
+    counts = {s: sum(1 for c in checks if _status(c) == s) for s in ("passed", "failed", "not run")}
+    head = (
+        f"<h2>Checks</h2>\n<p>{len(checks)} checks: {counts['passed']} passed, {counts['failed']} failed, "
+        f"{counts['not run']} not run on the current data.</p>"
+    )
     if not checks:
         return head
-    rows = [
-        "<tr><th>Result</th><th>Check</th><th>Severity</th><th>Partitions failed</th><th>Details</th></tr>"
-    ]
-    for check in checks:
-        passed = check.get("passed") is True
+    rows = []
+    for check in sorted(
+        checks, key=lambda c: ({"failed": 0, "not run": 1}.get(_status(c), 2), _text(c.get("name")))
+    ):
+        status = _status(check)
+        css = {"passed": "passed", "failed": "failed"}.get(status, "notrun")
+        label = _text(check.get("label")) if check.get("label") else ""
+        where = ", ".join(str(p) for p in _list(check.get("partitions_failed")))
+        name = escape(_text(check.get("name")))
         rows.append(
-            f'<tr class="{"passed" if passed else "failed"}">'
-            f'<td class="{"pass" if passed else "fail"}">{"passed" if passed else "FAILED"}</td>'
-            f"<td>{escape(_text(check.get('name')))}</td><td>{escape(_text(check.get('severity')))}</td>"
-            f"<td>{_value(check.get('partitions_failed') or [])}</td>"
-            f"<td>{_value(check.get('metadata') or {})}</td></tr>"
+            f"<tr><td>{escape(label) if label else name}<br><code>{name}</code></td>"
+            f"<td>{'blocking' if check.get('severity') == 'ERROR' else 'warning'}</td>"
+            f'<td class="{css}">{escape(status)}</td><td>{escape(where)}</td>'
+            f"<td>{escape(_text(check.get('finding')) if check.get('finding') else '')}</td></tr>"
         )
-    return head + "\n<table>" + "".join(rows) + "</table>"
+    return (
+        head + '\n<table><colgroup><col style="width:34%"><col style="width:9%"><col style="width:8%">'
+        '<col style="width:19%"><col></colgroup>'
+        "<tr><th>Check</th><th>Severity</th><th>Result</th><th>Failed on</th>"
+        "<th>Measured vs allowed</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
+def _status(check: Mapping[str, Any]) -> str:
+    if check.get("passed") is None:
+        return "not run"
+    return "passed" if check.get("passed") is True else "failed"
+
+
+_INDICATOR_NAMES = {
+    "trust_score": "Trust score (0-100)",
+    "completeness_pct": "Completeness (%)",
+    "validity_pct": "Validity (%)",
+    "freshness_lag_s": "Freshness lag (s)",
+    "row_count": "Rows in the table",
+}
 
 
 def _indicators(pack: Mapping[str, Any]) -> str:
     indicators = _mapping(pack.get("indicators"))
-    if not indicators:
-        return ""
-    rest = {k: v for k, v in indicators.items() if k != "trust_score"}
-    score = ""
-    if "trust_score" in indicators:
-        score = (
-            f"<p>Trust score: <strong>{escape(_text(indicators['trust_score']))}</strong> out of 100.</p>\n"
+    rows = [
+        f"<tr><th>{escape(name)}</th><td>{escape(_text(indicators[key]))}</td></tr>"
+        for key, name in _INDICATOR_NAMES.items()
+        if key in indicators
+    ]
+    per_column = [c for c in _list(indicators.get("indicators")) if isinstance(c, Mapping)]
+    table = ""
+    if per_column:
+        fields = sorted({k for c in per_column for k in c if k != "column"})
+        head = "".join(f"<th>{escape(f.replace('_', ' '))}</th>" for f in fields)
+        body = "".join(
+            f"<tr><td>{escape(_text(c.get('column')))}</td>"
+            + "".join(f"<td>{escape(_text(c.get(f)))}</td>" for f in fields)
+            + "</tr>"
+            for c in per_column
         )
-    return f"<h2>Confidence indicators</h2>\n{score}{_value(rest) if rest else ''}"
+        table = f"<h3>Per column</h3>\n<table><tr><th>Column</th>{head}</tr>{body}</table>"
+    if not rows and not table:
+        return ""
+    return f"<h2>Confidence indicators</h2>\n<table>{''.join(rows)}</table>\n{table}"
 
 
-def _fingerprints(pack: Mapping[str, Any]) -> str:
+def _certified(pack: Mapping[str, Any]) -> str:
     contract, code, data = (_mapping(pack.get(k)) for k in ("contract", "code_version", "data"))
-    rows = {
-        "Contract file": contract.get("file"),
-        "Contract id and version": f"{_text(contract.get('id'))} {_text(contract.get('version'))}",
-        "Contract SHA-256": contract.get("sha256"),
-        "Platform version": code.get("platform"),
-        "Asset code version": code.get("asset"),
-        "Data version": data.get("version"),
-        "Data fingerprint": data.get("fingerprint"),
-    }
-    shown = {"contract": ("file", "id", "version", "sha256"), "code_version": ("platform", "asset")}
-    shown["data"] = ("version", "fingerprint")
-    for name, fields in (("contract", contract), ("code_version", code), ("data", data)):
-        rows.update({f"{name}.{k}": v for k, v in fields.items() if k not in shown[name]})
-    return "<h2>What was certified</h2>\n" + _table(rows)
-
-
-def _upstream(pack: Mapping[str, Any]) -> str:
-    parts = []
-    upstream = [u for u in _list(pack.get("upstream")) if isinstance(u, Mapping)]
-    if upstream:
-        rows = ["<tr><th>Upstream asset</th><th>Level</th><th>Certified</th></tr>"]
-        rows += [
-            f"<tr><td>{escape(_text(u.get('asset')))}</td><td>{escape(_text(u.get('level')))}</td>"
-            f"<td>{escape(_text(u.get('certified')))}</td></tr>"
-            for u in upstream
-        ]
-        parts.append("<table>" + "".join(rows) + "</table>")
+    freshness = _mapping(pack.get("freshness"))
     lineage = _mapping(pack.get("lineage"))
-    if lineage:
-        parts.append("<p>Lineage:</p>" + _table(dict(lineage)))
-    return "<h2>Where it came from</h2>\n" + "\n".join(parts) if parts else ""
-
-
-def _other(pack: Mapping[str, Any]) -> str:
-    other = {k: v for k, v in sorted(pack.items()) if k not in _KNOWN}
-    return _section("Other evidence", other) if other else ""
+    rows = {
+        "Contract": f"{_text(contract.get('file'))} "
+        f"({_text(contract.get('id'))} version {_text(contract.get('version'))})",
+        "Contract SHA-256": contract.get("sha256"),
+        "Platform and asset code version": f"{_text(code.get('platform'))} / {_text(code.get('asset'))}",
+        "Data version": data.get("version"),
+        "Table and its fingerprint": f"{_text(data.get('table'))}: {_text(data.get('fingerprint'))}",
+        "Materialized": f"{_text(data.get('materialized_at'))} (run {_text(data.get('run_id'))})",
+        "Freshness deadline": freshness.get("deadline"),
+        "Lineage recorded": lineage.get("recorded"),
+    }
+    cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(_text(v))}</td></tr>" for k, v in rows.items())
+    columns = '<colgroup><col style="width:24%"><col></colgroup>'
+    return f"<h2>What was certified</h2>\n<table>{columns}{cells}</table>"
 
 
 def _chain(pack: Mapping[str, Any]) -> str:
+    asset, sequence = _text(pack.get("asset")), pack.get("sequence")
     previous = pack.get("previous_hash")
-    rows = {
-        "Sequence": pack.get("sequence"),
-        "This pack's hash": pack.get("hash"),
-        "Previous pack's hash": previous if previous is not None else "none: this is the first pack",
-        "Format": pack.get("schema"),
-    }
-    return "<h2>Evidence chain</h2>\n" + _table(rows)
-
-
-def _how_to_verify(pack: Mapping[str, Any]) -> str:
-    asset = _text(pack.get("asset"))
-    sequence = pack.get("sequence")
     json_name = f"{sequence:06d}.json" if isinstance(sequence, int) else "the JSON file"
     return (
-        "<h2>How to verify</h2>\n"
-        f"<p>Run <code>dte evidence verify {escape(asset)}</code> in the project. It recomputes the hash of "
-        "every pack of this asset, checks that each pack names the hash of the one before, that this page "
-        "matches its pack, and that the latest pack is the one the warehouse's certificate records. "
-        f"The record is {escape(json_name)} next to this page; this page is a rendering of it. "
-        "The hash is SHA-256 over the record without its <code>hash</code> key in RFC 8785 canonical JSON "
-        "(JCS), which any JCS library reproduces.</p>"
+        "<h2>Evidence chain and how to verify it</h2>\n"
+        f"<p>Pack {escape(_text(sequence))} of {escape(asset)}; "
+        f"format {escape(_text(pack.get('schema')))}.</p>\n"
+        f"<p>This pack's hash: <code>{escape(_text(pack.get('hash')))}</code><br>"
+        f"Previous pack's hash: <code>{escape(_text(previous) if previous else 'none: the first pack')}"
+        "</code></p>\n"
+        f"<p>The record is {escape(json_name)} next to this page; this page renders it. Its hash is SHA-256 "
+        "over the record without its <code>hash</code> key in RFC 8785 canonical JSON (JCS), which any JCS "
+        f"library reproduces. <code>dte evidence verify {escape(asset)}</code> recomputes every hash of the "
+        "asset's chain, checks each pack names the one before, that this page matches its pack, and that "
+        "the latest pack is the one the warehouse's certificate records.</p>"
     )
-
-
-def _record(pack: Mapping[str, Any]) -> str:
-    text = json.dumps(pack, indent=2, sort_keys=True, ensure_ascii=False, default=str)
-    return f"<details><summary>The full record (JSON)</summary>\n<pre>{escape(text)}</pre>\n</details>"
-
-
-def _section(title: str, value: object) -> str:
-    if value is None or value == {}:
-        return ""
-    return f"<h2>{escape(title)}</h2>\n{_value(value)}"
-
-
-def _table(rows: Mapping[str, object]) -> str:
-    cells = "".join(f"<tr><th>{escape(k)}</th><td>{_value(v)}</td></tr>" for k, v in rows.items())
-    return f'<table class="kv">{cells}</table>'
-
-
-def _value(value: object) -> str:
-    """Nested values as nested tables, lists of scalars as one comma-separated line."""
-    if isinstance(value, Mapping):
-        return _table({str(k): v for k, v in value.items()}) if value else "—"
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        if not value:
-            return "none"
-        if all(not isinstance(v, Mapping | list | tuple) for v in value):
-            return escape(", ".join(_text(v) for v in value))
-        return "".join(f"<div>{_value(v)}</div>" for v in value)
-    text = escape(_text(value))
-    return f"<code>{text}</code>" if isinstance(value, str) and _DIGEST.fullmatch(value) else text
 
 
 def _text(value: object) -> str:
@@ -231,5 +261,5 @@ def _mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _list(value: object) -> list[Any]:
+def _list(value: object) -> Sequence[Any]:
     return list(value) if isinstance(value, list | tuple) else []

@@ -59,7 +59,7 @@ _TEMP_FILE = re.compile(r"\.\d{6,}\.(?:json|html)\..+\.tmp")
 _HEADS_SQL = f"""
 SELECT asset, evidence_hash FROM {CERTIFICATES_TABLE}
 WHERE asset IS NOT NULL AND evidence_hash IS NOT NULL
-QUALIFY row_number() OVER (PARTITION BY asset ORDER BY issued DESC NULLS LAST, rowid DESC) = 1
+QUALIFY row_number() OVER (PARTITION BY asset ORDER BY evidence_sequence DESC, rowid DESC) = 1
 """
 
 
@@ -272,7 +272,7 @@ class EvidenceStore:
 
 
 def warehouse_heads(warehouse_path: Path) -> dict[str, str]:
-    """Asset -> the evidence hash of its latest certificate (greatest ``issued``, then last inserted).
+    """Asset -> the evidence hash of its latest certificate (the greatest evidence sequence).
 
     Opens the warehouse read-only and never waits: a running writer makes this raise
     :class:`HeadsUnavailable`, as does a missing file or table; the caller then verifies without heads.

@@ -357,6 +357,10 @@ def read_jsonl(
     finally:
         run(conn, "DROP TABLE IF EXISTS __dte_lines")
     keys = set(frame.get_column(_KEYS).explode().drop_nulls().unique().to_list())
+    # a key no record carries is a missing column, as a missing header is in CSV: required ones
+    # refuse the file, optional ones are schema drift (a file whose every line is unparseable has no
+    # keys to judge; its lines are quarantined as unparseable)
+    missing = _missing(compiled, keys, file, required) if frame.height else set()
     return FileBatch(
         frame=frame.drop(_KEYS).with_columns(pl.col(LINE_COLUMN).cast(pl.Int64)),
         rejects=pl.DataFrame(
@@ -365,7 +369,7 @@ def read_jsonl(
             orient="row",
         ),
         extra_columns=keys - {c.source_name for c in compiled.columns},
-        missing_columns=set(),
+        missing_columns=missing,
     )
 
 

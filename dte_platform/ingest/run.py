@@ -93,6 +93,7 @@ def ingest_partition(
         *_row_results(job, frame, failures, batch.rows_in),
         *_dataset_results(conn, job.compiled, partition, now),
         _conservation(job.compiled, batch.rows_in, loaded, in_quarantine),
+        _unparseable(job, batch),
         _columns(job.compiled, batch),
     ]
     return IngestReport(
@@ -243,6 +244,23 @@ def _conservation(
     details = {"rows_in": rows_in, "rows_loaded": loaded, "rows_quarantined": quarantined}
     lost = rows_in - loaded - quarantined
     return RuleResult(rule, lost == 0, float(lost), abs(lost), details)
+
+
+def _unparseable(job: SourceRun, batch: LandingBatch) -> RuleResult | None:
+    """Lines that could not be parsed at all count against the same tolerance as a row rule: a day
+    of unreadable lines loads nothing and must not pass."""
+    rule = _platform_rule(job.compiled, "unparseable")
+    if rule is None:
+        return None
+    count = batch.rejects.height
+    percent = 100.0 * count / batch.rows_in if batch.rows_in else 0.0
+    details = {
+        "failing_rows": count,
+        "failing_percent": round(percent, 4),
+        "tolerance_percent": job.max_quarantine_percent,
+        "action": "quarantined",
+    }
+    return RuleResult(rule, percent <= job.max_quarantine_percent, float(count), count, details)
 
 
 def _columns(compiled: CompiledDataset, batch: LandingBatch) -> RuleResult | None:

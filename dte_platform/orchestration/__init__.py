@@ -10,10 +10,10 @@ from dte_platform.orchestration.factories import (
     build_reconciliation_checks,
     build_resources,
     build_source_asset,
-    check_result,
     compiled_sources,
 )
 from dte_platform.orchestration.resources import WarehouseResource
+from dte_platform.orchestration.steps import check_result
 from dte_platform.orchestration.translator import ContractTranslator
 
 __all__ = [

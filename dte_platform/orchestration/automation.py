@@ -21,7 +21,7 @@ import dagster as dg
 from dte_platform.contracts import SourceSpec
 from dte_platform.errors import DteError
 from dte_platform.ingest import available_partitions, partition_files
-from dte_platform.orchestration.certification import Catalog
+from dte_platform.orchestration.certification import CHECK_NAME, Catalog
 from dte_platform.settings import Settings
 
 #: what ``dg.define_asset_job`` returns (its class is not exported by dagster)
@@ -36,9 +36,11 @@ DAILY_CRON = "0 3 * * *"
 
 def build_daily_job(keys: Sequence[dg.AssetKey]) -> AssetJob:
     """Every contract asset: sources and daily marts for one partition, golden and whole marts rebuilt."""
+    certificates = [dg.AssetCheckKey(key, CHECK_NAME) for key in keys]
     return dg.define_asset_job(
         DAILY_JOB,
-        selection=dg.AssetSelection.assets(*keys),
+        # the certification sensor judges the new versions; the job does not repeat it
+        selection=dg.AssetSelection.assets(*keys) - dg.AssetSelection.checks(*certificates),
         description="Sources and daily marts for one day, with golden records and whole marts rebuilt; "
         "the daily schedule and the landing sensor launch it.",
         tags={"dte/kind": "daily"},
@@ -152,25 +154,10 @@ def build_automation(
     daily = next((partitions[dg.AssetKey(a.split("/"))] for a in sources), None)
     keys = [k for k, p in partitions.items() if p is None or p == daily]
     job = build_daily_job(keys)
-    children: dict[str, set[str]] = {}
-    for entry in catalog.entries:
-        for parent in entry.upstream:
-            children.setdefault(parent, set()).add(entry.name)
     in_job = {k.to_user_string() for k in keys}
-    downstream = {s: sorted(_descendants(s, children) & in_job) for s in sources}
+    downstream = {s: sorted(catalog.downstream(s) & in_job) for s in sources}
     return (
         job,
         build_daily_schedule(job),
         build_landing_sensor(settings.project_dir, sources, downstream, job),
     )
-
-
-def _descendants(name: str, children: Mapping[str, set[str]]) -> set[str]:
-    out: set[str] = set()
-    stack = [name]
-    while stack:
-        for child in children.get(stack.pop(), ()):
-            if child not in out:
-                out.add(child)
-                stack.append(child)
-    return out

@@ -11,20 +11,20 @@ import dagster as dg
 
 from dte_platform.canonical.jobs import golden_job
 from dte_platform.canonical.run import GoldenReport, build_golden
-from dte_platform.certification.publish import table_fingerprint
 from dte_platform.compiler.rules import CompiledDataset
 from dte_platform.contracts import Contract, Dataset
 from dte_platform.errors import DteError
-from dte_platform.ingest.writer import data_table
 from dte_platform.lineage.datasets import column_metrics, table_dataset, table_dataset_assertions
-from dte_platform.orchestration.factories import (
+from dte_platform.orchestration.lineage import LineageResource, step_lineage
+from dte_platform.orchestration.resources import WarehouseResource
+from dte_platform.orchestration.steps import (
     WAREHOUSE_POOL,
     assess_step,
     check_result,
     confidence_metadata,
+    input_versions,
+    version_metadata,
 )
-from dte_platform.orchestration.lineage import LineageResource, step_lineage
-from dte_platform.orchestration.resources import WarehouseResource
 from dte_platform.orchestration.translator import ContractTranslator
 from dte_platform.settings import Settings
 
@@ -58,6 +58,7 @@ def build_golden_asset(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, lineage: LineageResource
     ) -> Iterator[Any]:
         name = warehouse.lineage_name()
+        built_from = input_versions(context.instance, [dg.AssetKey(i.asset.split("/")) for i in spec.inputs])
         inputs = [table_dataset(datasets[i.asset], name) for i in spec.inputs]
         out = table_dataset(compiled, name, description=dataset.description, owners=contract.owners)
         with step_lineage(context, lineage, key.to_user_string(), inputs, [out]) as step:
@@ -67,7 +68,7 @@ def build_golden_asset(
                     rows, metrics = column_metrics(conn, compiled, None)
                     validity = report.validity_pct
                     assessment = assess_step(conn, context, compiled, dataset, None, report.results, validity)
-                    fingerprint = table_fingerprint(conn, data_table(compiled))
+                    version = version_metadata(conn, compiled, settings.now(), built_from)
             except DteError as exc:
                 raise dg.Failure(description=str(exc)) from exc
             results = [*report.results, *assessment.results]
@@ -84,7 +85,7 @@ def build_golden_asset(
                 **golden_metadata(report),
                 **confidence_metadata(assessment),
                 **step.metadata(),
-                "dte/data_fingerprint": fingerprint,
+                **version,
             }
         )
         for result in results:

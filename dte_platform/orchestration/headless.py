@@ -18,7 +18,9 @@ from dte_platform.orchestration.certification import (
     build_certification,
     certify,
 )
-from dte_platform.orchestration.factories import WAREHOUSE_POOL, build_definitions, compiled_datasets
+from dte_platform.orchestration.certification.evidence import failure_message
+from dte_platform.orchestration.factories import build_definitions, compiled_datasets
+from dte_platform.orchestration.steps import WAREHOUSE_POOL
 from dte_platform.settings import Settings
 
 
@@ -120,7 +122,7 @@ def certify_project(
     settings: Settings, instance: dg.DagsterInstance, defs: dg.Definitions | None = None
 ) -> list[Assessment]:
     """The certification the sensor would run, in this process: report what changed, record it
-    and publish certified versions (see ``orchestration/certification.py``)."""
+    and publish certified versions (see ``orchestration/certification/``)."""
     defs = defs or build_definitions(settings)
     assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
     checks = [c for c in defs.asset_checks or [] if isinstance(c, dg.AssetChecksDefinition)]
@@ -194,10 +196,8 @@ def _outcomes(result: dg.ExecuteInProcessResult, day: str, keys: list[str]) -> l
             bucket.append(evaluation.check_name)
     for event in result.all_events:
         if event.is_step_failure and event.step_key:
-            message = (
-                event.step_failure_data.error.message if event.step_failure_data.error else "step failed"
-            )
+            message = failure_message(event.step_failure_data)
             for outcome in by_key.values():
                 if not outcome.materialized and outcome.error is None:
-                    outcome.error = message.strip().splitlines()[0]
+                    outcome.error = message
     return list(by_key.values())

@@ -8,11 +8,9 @@ from typing import Any
 
 import dagster as dg
 
-from dte_platform.certification.publish import table_fingerprint
 from dte_platform.compiler.rules import CompiledDataset
 from dte_platform.compiler.sql_model import TableInfo
 from dte_platform.contracts import Contract, Dataset
-from dte_platform.ingest.writer import data_table
 from dte_platform.lineage import ColumnSource
 from dte_platform.lineage import Dataset as LineageDataset
 from dte_platform.lineage.datasets import (
@@ -23,15 +21,19 @@ from dte_platform.lineage.datasets import (
 )
 from dte_platform.marts.jobs import mart_job
 from dte_platform.marts.run import MartJob, build_mart
-from dte_platform.orchestration.factories import (
+from dte_platform.orchestration.lineage import LineageResource, step_lineage
+from dte_platform.orchestration.resources import WarehouseResource
+from dte_platform.orchestration.steps import (
     WAREHOUSE_POOL,
     assess_step,
     check_result,
     confidence_metadata,
+    input_versions,
+    version_metadata,
+    version_rows,
 )
-from dte_platform.orchestration.lineage import LineageResource, step_lineage
-from dte_platform.orchestration.resources import WarehouseResource
 from dte_platform.orchestration.translator import ContractTranslator
+from dte_platform.settings import Settings
 
 
 def build_mart_asset(
@@ -40,6 +42,7 @@ def build_mart_asset(
     compiled: CompiledDataset,
     tables: Mapping[tuple[str, str], TableInfo],
     translator: ContractTranslator,
+    settings: Settings,
 ) -> dg.AssetsDefinition:
     job = mart_job(contract, dataset, compiled, tables)
     key = translator.asset_key(compiled)
@@ -68,6 +71,7 @@ def build_mart_asset(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, lineage: LineageResource
     ) -> Iterator[Any]:
         day = dt.date.fromisoformat(context.partition_key) if job.partitioned else None
+        built_from = input_versions(context.instance, [dg.AssetKey(d.split("/")) for d in job.model.deps])
         name = warehouse.lineage_name()
         inputs = [LineageDataset(namespace=name.namespace, name=name.dataset(t)) for t in job.model.tables]
         out = table_dataset(
@@ -84,7 +88,7 @@ def build_mart_asset(
                     rows, metrics = column_metrics(conn, compiled, day)
                     validity = report.validity_pct
                     assessment = assess_step(conn, context, compiled, dataset, day, report.results, validity)
-                    fingerprint = table_fingerprint(conn, data_table(compiled))
+                    version = version_metadata(conn, compiled, settings.now(), built_from)
             except Exception as exc:
                 raise dg.Failure(description=f"{job.table}: {str(exc).splitlines()[0]}") from exc
             results = [*report.results, *assessment.results]
@@ -95,12 +99,14 @@ def build_mart_asset(
                 )
             ]
         metadata = {
-            "dagster/row_count": report.rows,
+            "dagster/row_count": version_rows(version),
             "dte/table": report.table,
             **confidence_metadata(assessment),
             **step.metadata(),
-            "dte/data_fingerprint": fingerprint,
+            **version,
         }
+        if job.partitioned:
+            metadata["dagster/partition_row_count"] = report.rows
         yield dg.MaterializeResult(metadata=metadata)
         for result in results:
             yield check_result(result)

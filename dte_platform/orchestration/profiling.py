@@ -7,8 +7,8 @@ import dagster as dg
 from dte_platform.compiler.rules import CompiledDataset
 from dte_platform.confidence.profiling import profile_table
 from dte_platform.ingest.writer import data_table
-from dte_platform.orchestration.factories import WAREHOUSE_POOL
 from dte_platform.orchestration.resources import WarehouseResource
+from dte_platform.orchestration.steps import WAREHOUSE_POOL
 from dte_platform.settings import Settings
 from dte_platform.warehouse import one
 

@@ -26,9 +26,13 @@ DEFAULT_REQUIRED_LEVELS = {"low": "bronze", "medium": "silver", "high": "gold"}
 
 
 class ContractTranslator:
-    def __init__(self, required_levels: Mapping[str, str] | None = None) -> None:
-        """``required_levels``: contract risk -> the level the certification policy requires."""
+    def __init__(
+        self, required_levels: Mapping[str, str] | None = None, as_of: dt.datetime | None = None
+    ) -> None:
+        """``required_levels``: contract risk -> the level the certification policy requires;
+        ``as_of``: the platform's clock when it is not the wall clock (``DTE_AS_OF``)."""
         self.required_levels = dict(required_levels or DEFAULT_REQUIRED_LEVELS)
+        self.as_of = as_of
 
     def asset_key(self, compiled: CompiledDataset) -> dg.AssetKey:
         return dg.AssetKey(list(compiled.key_path))
@@ -62,10 +66,19 @@ class ContractTranslator:
         return kinds
 
     def partitions_def(self, dataset: Dataset) -> dg.PartitionsDefinition | None:
-        """Daily for landed sources; built datasets (golden) are rebuilt whole."""
+        """Daily for landed sources; built datasets (golden) are rebuilt whole. The days run up to
+        today (a day's data may land during the day); with ``DTE_AS_OF`` they end on the day before
+        that instant, where the data of a fixed sample ends, so "latest" is a day with data."""
         source = dataset.dte.source
         start = source.partition_start if source is not None else dataset.dte.partition_start
-        return dg.DailyPartitionsDefinition(start_date=start, end_offset=1) if start else None
+        if not start:
+            return None
+        if self.as_of is not None:
+            end = max(
+                self.as_of.astimezone(dt.UTC).date(), dt.date.fromisoformat(start) + dt.timedelta(days=1)
+            )
+            return dg.DailyPartitionsDefinition(start_date=start, end_date=end.isoformat())
+        return dg.DailyPartitionsDefinition(start_date=start, end_offset=1)
 
     def freshness_policy(self, compiled: CompiledDataset) -> dg.FreshnessPolicy | None:
         rule = next((r for r in compiled.rules if r.kind == "freshness"), None)

@@ -9,14 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 
 from dte_platform.cli import main as cli
-from dte_platform.orchestration.certification import CHECK_NAME, JOB_NAME, SENSOR_NAME
-from dte_platform.orchestration.factories import build_definitions
-from dte_platform.orchestration.headless import certify_project, plan, run_all
-from dte_platform.settings import Settings
+from dte_platform.orchestration.certification import CHECK_NAME
+from dte_platform.orchestration.headless import certify_project
+from tests.certification_world import World, observations
 
 DAYS = ["2026-11-01", "2026-11-02", "2026-11-03"]
 AS_OF = dt.datetime(2026, 11, 4, 6, tzinfo=dt.UTC)
@@ -25,56 +23,9 @@ GOLDEN = "golden/customers"
 CRM_DAY3 = Path("data/landing/crm/customers/2026-11-03.jsonl")
 
 
-class World:
-    """One project, one persistent Dagster instance, and the sensor's cursor between ticks."""
-
-    def __init__(self, project: Path, home: Path) -> None:
-        self.project = project
-        home.mkdir(parents=True, exist_ok=True)
-        self.instance = dg.DagsterInstance.local_temp(str(home))
-        self.cursor: str | None = None
-
-    def settings(self, as_of: dt.datetime = AS_OF) -> Settings:
-        return Settings.for_project(self.project, as_of=as_of)
-
-    def materialize(self, days: list[str] = DAYS, select: tuple[str, ...] = ()) -> None:
-        run_all(self.settings(), self.instance, plan(self.settings(), select, days))
-
-    def tick(self, as_of: dt.datetime = AS_OF, promote: bool = True) -> dg.SensorResult:
-        """One sensor evaluation; its events are stored and its run request executed, as the
-        daemon would do."""
-        defs = build_definitions(self.settings(as_of))
-        sensor = defs.resolve_sensor_def(SENSOR_NAME)
-        context = dg.build_sensor_context(instance=self.instance, definitions=defs, cursor=self.cursor)
-        result = sensor(context)
-        assert isinstance(result, dg.SensorResult)
-        if result.cursor is not None:
-            self.cursor = result.cursor
-        for event in result.asset_events:
-            self.instance.report_runless_asset_event(event)
-        if promote:
-            for request in result.run_requests or []:
-                job = defs.resolve_job_def(JOB_NAME)
-                outcome = job.execute_in_process(run_config=request.run_config, instance=self.instance)
-                assert outcome.success
-        return result
-
-    def sql(self, query: str) -> list[tuple]:
-        with duckdb.connect(str(self.settings().warehouse_path), read_only=True) as conn:
-            return conn.execute(query).fetchall()
-
-
-def observations(result: dg.SensorResult) -> dict[str, dict]:
-    return {
-        e.asset_key.to_user_string(): e.metadata["dte/certification"].value
-        for e in result.asset_events
-        if isinstance(e, dg.AssetObservation)
-    }
-
-
 @pytest.fixture
 def world(sample_project: Path, tmp_path: Path) -> Iterator[World]:
-    world = World(sample_project, tmp_path / "dagster_home")
+    world = World(sample_project, tmp_path / "dagster_home", as_of=AS_OF)
     yield world
     world.instance.dispose()
 
@@ -94,7 +45,7 @@ def _null_spike(project: Path) -> str:
 
 @pytest.mark.slow
 def test_sensor_certifies_demotes_with_downstream_and_restores(world: World) -> None:
-    world.materialize()
+    world.materialize(DAYS)
     first = observations(world.tick())
     assert first[CRM]["certified"] and first[CRM]["level"] == "gold"
     assert first[GOLDEN] == {**first[GOLDEN], "level": "gold", "certified": True}
@@ -109,17 +60,21 @@ def test_sensor_certifies_demotes_with_downstream_and_restores(world: World) -> 
     original = _null_spike(world.project)
     world.materialize(["2026-11-03"], select=(CRM,))
     demoted = observations(world.tick())
-    assert demoted[CRM]["certified"] is False and demoted[CRM]["level"] == "bronze"
-    assert any("contract__last_name__required failed on 2026-11-03" in r for r in demoted[CRM]["reasons"])
+    assert demoted[CRM]["certified"] is False and demoted[CRM]["level"] == "none"
+    assert any(
+        "contract__last_name__required" in r and "failed on 2026-11-03" in r for r in demoted[CRM]["reasons"]
+    )
     # the demotion reaches the golden records (and what reads them) in the same tick
     assert demoted[GOLDEN]["certified"] is False
-    assert any("upstream not certified" in r and CRM in r for r in demoted[GOLDEN]["reasons"])
+    assert any(f"upstream {CRM} is not certified" in r for r in demoted[GOLDEN]["reasons"])
     assert {a for a, d in first.items() if d["level"] != "gold"} == set()
     downstream = {a for a, d in demoted.items() if not d["certified"]}
     assert {"marts/sales/customer_orders", "marts/sales/daily_revenue"} <= downstream
-    # lifetime value is medium risk: it loses gold but keeps the silver it requires
+    # lifetime value is medium risk, and still not certified: its inputs are not (every level
+    # requires the upstream certified at its own required level)
     clv = demoted["marts/customers/customer_lifetime_value"]
-    assert (clv["level"], clv["certified"]) == ("silver", True)
+    assert clv["certified"] is False
+    assert any("upstream" in r for r in clv["reasons"])
     # consumers still read the last certified version
     assert world.sql('SELECT * FROM certified."sources__crm__customers" ORDER BY ALL') == certified_before
     assert world.sql('SELECT * FROM certified."golden__customers" ORDER BY ALL') == golden_before
@@ -132,25 +87,26 @@ def test_sensor_certifies_demotes_with_downstream_and_restores(world: World) -> 
 
     (world.project / CRM_DAY3).write_text(original)
     world.materialize(["2026-11-03"], select=(CRM,))
-    world.materialize([], select=(GOLDEN, "marts/*"))
     restored = observations(world.tick())
     assert restored[CRM]["certified"] and restored[GOLDEN]["certified"]
     assert world.sql('SELECT * FROM certified."sources__crm__customers" ORDER BY ALL') == certified_before
 
 
 def test_failed_or_uncertified_runs_leave_certified_data_alone(world: World) -> None:
-    world.materialize(select=(CRM,))
+    world.materialize(DAYS, select=(CRM,))
     world.tick()
     before = world.sql('SELECT * FROM certified."sources__crm__customers" ORDER BY ALL')
     # a failed run: the landing file is gone, the step fails, nothing is written
     landing = world.project / CRM_DAY3
     original = landing.read_text()
     landing.unlink()
-    world.materialize(["2026-11-03"], select=(CRM,))
-    assert not world.tick().asset_events  # no new version, nothing to judge
+    world.materialize_partition(CRM, "2026-11-03")
+    failed = observations(world.tick())  # no new version; the failure itself is the reason
+    assert failed[CRM]["certified"] is False
+    assert any("materialization of 2026-11-03 failed" in r for r in failed[CRM]["reasons"])
     # an uncertified version: the table changes, certified.* does not
     landing.write_text(original.splitlines()[0].replace('"CRM-', '"X-') + "\n")
-    world.materialize(["2026-11-03"], select=(CRM,))
+    world.materialize_partition(CRM, "2026-11-03")
     demoted = observations(world.tick())[CRM]
     assert demoted["certified"] is False
     assert any("failed on 2026-11-03" in r for r in demoted["reasons"]), demoted["reasons"]
@@ -159,7 +115,7 @@ def test_failed_or_uncertified_runs_leave_certified_data_alone(world: World) -> 
 
 
 def test_certificates_expire_without_a_run(world: World) -> None:
-    world.materialize(select=(CRM,))
+    world.materialize(DAYS, select=(CRM,))
     assert observations(world.tick())[CRM]["certified"]
     expires = dt.datetime.fromisoformat(observations_of(world, CRM)["expires"])
     still = world.tick(as_of=expires - dt.timedelta(minutes=1))
@@ -176,7 +132,7 @@ def test_certificates_expire_without_a_run(world: World) -> None:
 
 
 def test_the_sensor_corrects_a_certification_check_that_disagrees(world: World) -> None:
-    world.materialize(select=(CRM,))
+    world.materialize(DAYS, select=(CRM,))
     assert observations(world.tick())[CRM]["certified"]
     # e.g. the check executed inside a run while an upstream observation was not yet updated
     world.instance.report_runless_asset_event(
@@ -195,7 +151,7 @@ def observations_of(world: World, asset: str) -> dict:
 
 
 def test_dte_run_certifies_headless_and_evidence_verifies(world: World) -> None:
-    world.materialize(select=(CRM,))
+    world.materialize(DAYS, select=(CRM,))
     assessments = certify_project(world.settings(), world.instance)
     by_asset = {a.entry.name: a.decision for a in assessments}
     assert by_asset[CRM].certified
@@ -218,7 +174,7 @@ def test_no_sensitive_value_reaches_an_evidence_pack(world: World) -> None:
     record.update(email=canary, first_name="Canarina", last_name="Kanarienvogel", phone="+49 30 99991111")
     lines[0] = json.dumps(record, ensure_ascii=False)
     file.write_text("\n".join(lines) + "\n")
-    world.materialize(select=("sources/*", GOLDEN))
+    world.materialize(DAYS, select=("sources/*", GOLDEN))
     world.tick()
     packs = list((world.project / "artifacts" / "certification").rglob("*"))
     assert any(p.suffix == ".json" for p in packs) and any(p.suffix == ".html" for p in packs)

@@ -128,10 +128,42 @@ def test_drift_is_found_on_a_shift_and_not_on_a_resample(tmp_path: Path, compile
         )
         shifted = run(conn, compiled, "2026-11-03", "r3")
     drift = {r.rule.id: r for r in first.results}["drift"]
-    assert drift.passed and "none yet" in drift.details["reference"]
+    assert drift.passed and "not judged: 0 rows in the days before" in drift.details["reference"]
     same = {r.rule.id: r for r in resample.results}["drift"]
     assert same.passed, same.details
     moved = {r.rule.id: r for r in shifted.results}["drift"]
     assert not moved.passed
     assert set(moved.details["drifted_columns"]) == {"amount", "kind"}
     assert "email" not in moved.details["psi"] and "salary" not in moved.details["psi"]
+    assert moved.details["reference"].startswith("2026-10-06..2026-11-02")  # the days before, by date
+
+
+def test_a_day_is_judged_against_the_days_before_it_whatever_the_load_order(tmp_path: Path, compiled) -> None:
+    """Loading a later day first does not make an earlier day drift against it."""
+    rng = np.random.default_rng(2)
+    days = {
+        "2026-11-01": frame("2026-11-01", rng.normal(100, 10, 500), list(rng.choice(["a", "b"], 500))),
+        "2026-11-02": frame("2026-11-02", rng.normal(100, 10, 500), list(rng.choice(["a", "b"], 500)), 5000),
+        "2026-11-03": frame("2026-11-03", rng.normal(300, 10, 500), list(rng.choice(["a", "b"], 500)), 9000),
+    }
+    drifted = {}
+    with connect(tmp_path / "w.duckdb") as conn:
+        for day in ("2026-11-03", "2026-11-02", "2026-11-01"):
+            write(conn, compiled, day, days[day])
+            result = {r.rule.id: r for r in run(conn, compiled, day, f"r{day}").results}["drift"]
+            drifted[day] = result.passed
+        again = {r.rule.id: r for r in run(conn, compiled, "2026-11-03", "again").results}["drift"]
+    assert drifted == {"2026-11-03": True, "2026-11-02": True, "2026-11-01": True}
+    assert not again.passed  # once the days before it exist, the shifted day is judged against them
+
+
+def test_small_partitions_are_pooled_and_small_counts_stay_quiet(tmp_path: Path, compiled) -> None:
+    rng = np.random.default_rng(3)
+    with connect(tmp_path / "w.duckdb") as conn:
+        for n, day in enumerate(f"2026-11-{d:02d}" for d in range(1, 16)):
+            values = rng.normal(100, 10, 12)
+            write(conn, compiled, day, frame(day, values, list(rng.choice(["a", "b"], 12)), 100 * n + 1000))
+            last = {r.rule.id: r for r in run(conn, compiled, day, f"r{day}").results}
+    assert last["drift"].passed, last["drift"].details
+    assert "2026-11-09..2026-11-15" in last["drift"].details["reference"]  # a week pooled
+    assert last["volume"].passed, last["volume"].details

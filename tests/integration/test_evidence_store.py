@@ -140,7 +140,7 @@ def test_a_reformatted_pack_is_not_canonical(tmp_path: Path) -> None:
 def test_an_edited_page_is_detected(tmp_path: Path) -> None:
     store, written = store_with(tmp_path)
     page = written[0].html_path
-    page.write_text(page.read_text(encoding="utf-8").replace("CERTIFIED", "certified"), encoding="utf-8")
+    page.write_text(page.read_text(encoding="utf-8").replace("Certified", "Not certified"), encoding="utf-8")
     problems = store.verify(ORDERS)
     assert [(p.file, p.message.startswith("HTML page does not match")) for p in problems] == [
         ("000001.html", True)
@@ -211,25 +211,30 @@ def test_stray_files_are_reported(tmp_path: Path) -> None:
 # -- the head anchored in the warehouse ---------------------------------------------------------
 
 
-def certificates(warehouse: Path, rows: list[tuple[str, str, str]]) -> None:
-    """A ``trust.certificates`` table as certification writes it: asset, evidence hash, issued."""
+def certificates(warehouse: Path, rows: list[tuple[str, str, str, int]]) -> None:
+    """A ``trust.certificates`` table as certification writes it: asset, evidence hash, issued,
+    evidence sequence."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(warehouse)) as conn:
         conn.execute("CREATE SCHEMA IF NOT EXISTS trust").fetchall()
         conn.execute(
             f"CREATE TABLE IF NOT EXISTS {CERTIFICATES_TABLE} "
-            "(asset VARCHAR, level VARCHAR, evidence_hash VARCHAR, issued TIMESTAMPTZ)"
+            "(asset VARCHAR, level VARCHAR, evidence_hash VARCHAR, issued TIMESTAMPTZ, "
+            "evidence_sequence BIGINT)"
         ).fetchall()
-        for asset, evidence_hash, issued in rows:
+        for asset, evidence_hash, issued, sequence in rows:
             conn.execute(
-                f"INSERT INTO {CERTIFICATES_TABLE} VALUES (?, 'gold', ?, ?)", [asset, evidence_hash, issued]
+                f"INSERT INTO {CERTIFICATES_TABLE} VALUES (?, 'gold', ?, ?, ?)",
+                [asset, evidence_hash, issued, sequence],
             ).fetchall()
 
 
 def test_a_deleted_last_pack_is_caught_only_by_the_warehouse_head(tmp_path: Path) -> None:
     store, written = store_with(tmp_path / "certification")
     warehouse = tmp_path / "warehouse.duckdb"
-    certificates(warehouse, [(ORDERS, w.hash, f"2026-11-0{w.sequence} 06:00:00+00") for w in written])
+    certificates(
+        warehouse, [(ORDERS, w.hash, f"2026-11-0{w.sequence} 06:00:00+00", w.sequence) for w in written]
+    )
     heads = warehouse_heads(warehouse)
     assert heads == {ORDERS: written[2].hash}
     assert store.verify(heads=heads) == []
@@ -263,16 +268,17 @@ def test_an_asset_in_the_warehouse_without_packs(tmp_path: Path) -> None:
     assert "../etc: the warehouse names an asset no folder can hold" in found
 
 
-def test_heads_take_the_latest_issued_then_the_last_inserted(tmp_path: Path) -> None:
+def test_heads_take_the_latest_evidence_sequence_whatever_the_issue_time(tmp_path: Path) -> None:
+    """The platform's clock can be set back (DTE_AS_OF): a later pack may carry an earlier issue time."""
     warehouse = tmp_path / "warehouse.duckdb"
     a, b, c = ("sha256:" + d * 64 for d in "abc")
     certificates(
         warehouse,
         [
-            (ORDERS, c, "2026-11-03 06:00:00+00"),
-            (ORDERS, a, "2026-11-02 06:00:00+00"),
-            (CUSTOMERS, a, "2026-11-02 06:00:00+00"),
-            (CUSTOMERS, b, "2026-11-02 06:00:00+00"),
+            (ORDERS, a, "2026-11-09 06:00:00+00", 1),
+            (ORDERS, c, "2026-11-03 06:00:00+00", 2),
+            (CUSTOMERS, a, "2026-11-02 06:00:00+00", 1),
+            (CUSTOMERS, b, "2026-11-02 06:00:00+00", 2),
         ],
     )
     assert warehouse_heads(warehouse) == {ORDERS: c, CUSTOMERS: b}
@@ -399,7 +405,9 @@ def verify_cli(project: Path, capsys: pytest.CaptureFixture[str], *args: str) ->
 def test_cli_verifies_against_the_warehouse_head(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _, written = store_with(project / "artifacts" / "certification")
     store_with(project / "artifacts" / "certification", CUSTOMERS, 1)
-    certificates(project / "data" / "warehouse.duckdb", [(ORDERS, written[2].hash, "2026-11-03 06:00:00+00")])
+    certificates(
+        project / "data" / "warehouse.duckdb", [(ORDERS, written[2].hash, "2026-11-03 06:00:00+00", 3)]
+    )
     code, out = verify_cli(project, capsys)
     assert code == 0, out
     assert f"✓ {ORDERS}: 3 packs, head {written[2].hash[:19]}…" in out
@@ -433,7 +441,7 @@ def test_cli_without_a_readable_warehouse_says_the_head_was_not_checked(
 def test_cli_while_a_run_holds_the_warehouse(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store_with(project / "artifacts" / "certification")
     warehouse = project / "data" / "warehouse.duckdb"
-    certificates(warehouse, [(ORDERS, "sha256:" + "0" * 64, "2026-11-03 06:00:00+00")])
+    certificates(warehouse, [(ORDERS, "sha256:" + "0" * 64, "2026-11-03 06:00:00+00", 1)])
     hold = f"import duckdb, sys\nc = duckdb.connect({str(warehouse)!r})\nprint('ok', flush=True)\n"
     hold += "sys.stdin.read()"  # holds the write lock until the test closes its stdin
     holder = subprocess.Popen(
@@ -462,7 +470,8 @@ def test_cli_exit_codes_without_packs(project: Path, capsys: pytest.CaptureFixtu
     code, out = verify_cli(project, capsys, "../../etc")
     assert code == 2 and "not allowed" in out
     certificates(
-        project / "data" / "warehouse.duckdb", [(CUSTOMERS, "sha256:" + "1" * 64, "2026-11-03 06:00:00+00")]
+        project / "data" / "warehouse.duckdb",
+        [(CUSTOMERS, "sha256:" + "1" * 64, "2026-11-03 06:00:00+00", 1)],
     )
     code, out = verify_cli(project, capsys, CUSTOMERS)
     assert code == 1 and "but there are no packs" in out

@@ -139,6 +139,7 @@ def test_a_duplicate_key_across_partitions_fails_the_table_wide_check(orders_pro
     across = results(report)["primary_key_across_partitions"]
     assert not across.passed
     assert across.failing_rows == 1
+    assert across.details["duplicate_keys"] == ["1"]  # the key is not sensitive: it is named
     assert report.rows_loaded == 2  # partition order must not decide what is loaded
 
 

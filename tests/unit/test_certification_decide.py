@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dte_platform.certification.decide import CheckState, Evidence, Freshness, Upstream, decide
+from dte_platform.certification.decide import (
+    CheckState,
+    Evidence,
+    FailedRun,
+    Freshness,
+    InputVersion,
+    Upstream,
+    decide,
+)
 from dte_platform.certification.policy import DEFAULT_POLICY_FILE, Level, load_policy, project_policy
 from dte_platform.errors import DefinitionError
 
@@ -77,16 +85,16 @@ CASES = [
         "max_age",
     ),
     (
-        "error check fails",
+        "blocking check fails: nothing is certified, nothing published",
         perfect(checks=failing("contract__order_id__required")),
-        Level.BRONZE,
-        "error_checks",
+        Level.NONE,
+        "blocking_checks_passing: contract__order_id__required failed on 2026-11-08",
     ),
     (
-        "error check never executed",
+        "blocking check has not run (not a failure, not a pass)",
         perfect(checks=(*perfect().checks, _check("revenue_matches_orders", "ERROR", None))),
-        Level.BRONZE,
-        "revenue_matches_orders not executed",
+        Level.NONE,
+        "revenue_matches_orders has not run on the current data",
     ),
     ("trust score below minimum", perfect(checks=failing("confidence", "WARN")), Level.BRONZE, "quality_slo"),
     (
@@ -96,28 +104,57 @@ CASES = [
         "no such check",
     ),
     ("lineage not recorded", perfect(lineage_recorded=False), Level.BRONZE, "lineage_recorded"),
+    (
+        "a warning rule fails: every contract rule counts",
+        perfect(checks=failing("contract__status__valid_values", "WARN")),
+        Level.BRONZE,
+        "all_rules_passing: contract__status__valid_values failed on 2026-11-08",
+    ),
     ("drift", perfect(checks=failing("drift", "WARN")), Level.SILVER, "drift_within_bounds"),
     ("volume anomaly", perfect(checks=failing("volume", "WARN")), Level.SILVER, "volume_normal"),
     (
         "declared fairness evaluation fails",
         perfect(checks=failing("contract__fairness_parity", "WARN")),
-        Level.SILVER,
-        "evaluations_passing",
+        Level.BRONZE,
+        "contract__fairness_parity failed",
     ),
     (
-        "upstream only bronze",
+        "upstream certified at its own level, only bronze",
         perfect(
-            upstream=(Upstream("sources/crm/customers", Level.BRONZE, False, NOW + dt.timedelta(days=1)),)
+            upstream=(
+                Upstream(
+                    "sources/crm/customers", Level.BRONZE, True, NOW + dt.timedelta(days=1), Level.BRONZE
+                ),
+            )
         ),
         Level.SILVER,
-        "upstream below silver",
+        "upstream sources/crm/customers holds bronze, below silver",
     ),
     (
-        "warning check fails (not a criterion)",
-        perfect(checks=failing("contract__status__valid_values", "WARN")),
-        Level.GOLD,
-        None,
+        "upstream not certified: demoted at every level",
+        perfect(
+            upstream=(
+                Upstream(
+                    "sources/crm/customers", Level.BRONZE, False, NOW + dt.timedelta(days=1), Level.SILVER
+                ),
+            )
+        ),
+        Level.NONE,
+        "upstream sources/crm/customers is not certified (holds bronze, needs silver)",
     ),
+    (
+        "a failed materialization is named until the partition loads",
+        perfect(failed_runs=(FailedRun("2026-11-14", "0123456789abcdef", "x.jsonl: not UTF-8 at line 32"),)),
+        Level.NONE,
+        "materialization of 2026-11-14 failed (run 01234567): x.jsonl: not UTF-8 at line 32",
+    ),
+    (
+        "built from an input version that is no longer current",
+        perfect(inputs=(InputVersion("sources/crm/customers", "aaaa", "bbbb"),)),
+        Level.NONE,
+        "built from sources/crm/customers version aaaa; current is bbbb",
+    ),
+    ("freshness not measured yet", perfect(freshness_measured=False), Level.NONE, "not measured yet"),
 ]
 
 
@@ -153,10 +190,29 @@ def test_every_unmet_criterion_is_named_even_above_the_first_gap() -> None:
     ]
 
 
-def test_failed_partitions_are_in_the_reason() -> None:
-    checks = (*perfect().checks[1:], _check("schema_drift", "WARN", False, "2026-11-08", "2026-11-09"))
-    (reason,) = decide(perfect(checks=checks), POLICY, NOW).reasons
-    assert reason == "bronze: schema_validated: schema_drift failed on 2026-11-08, 2026-11-09"
+def test_failed_partitions_and_the_finding_are_in_the_reason() -> None:
+    drifted = CheckState(
+        "schema_drift",
+        "WARN",
+        False,
+        ("2026-11-08", "2026-11-09"),
+        label="landing files carry the columns",
+        finding="1 column missing",
+    )
+    checks = (*perfect().checks[1:], drifted)
+    reasons = decide(perfect(checks=checks), POLICY, NOW).reasons
+    assert reasons[0] == (
+        "bronze: schema_validated: schema_drift (landing files carry the columns) failed on "
+        "2026-11-08, 2026-11-09: 1 column missing"
+    )
+
+
+def test_the_verdict_is_one_line() -> None:
+    assert decide(perfect(), POLICY, NOW).verdict == "certified gold"
+    blocked = decide(perfect(checks=failing("contract__order_id__required")), POLICY, NOW)
+    assert blocked.verdict == "not certified: needs gold, holds no level"
+    silver = decide(perfect(risk="high", checks=failing("drift", "WARN")), POLICY, NOW)
+    assert silver.verdict == "not certified: needs gold, holds silver"
 
 
 def test_expiry_is_the_earlier_of_freshness_and_max_age() -> None:
@@ -190,12 +246,12 @@ def test_the_repository_policy_is_the_shipped_default() -> None:
 @pytest.mark.parametrize(
     ("edit", "field"),
     [
-        (lambda d: d["levels"]["silver"][0].update(type="vibes"), "levels.silver.error_checks_passing.type"),
-        (lambda d: d["levels"]["gold"][3].pop("atLeast"), "levels.gold.upstream_certified"),
+        (lambda d: d["levels"]["silver"][0].update(type="vibes"), "levels.silver.all_rules_passing.type"),
+        (lambda d: d["levels"]["gold"][3].pop("atLeast"), "levels.gold.upstream_at_least_silver"),
         (lambda d: d["requiredLevel"].update(high="platinum"), "requiredLevel.high"),
-        (lambda d: d["levels"]["bronze"][0].update(select=[]), "levels.bronze.schema_validated.select"),
+        (lambda d: d["levels"]["bronze"][1].update(select=[]), "levels.bronze.schema_validated.select"),
         (lambda d: d.update(maxAgeHours=0), "maxAgeHours"),
-        (lambda d: d["levels"]["gold"].append(d["levels"]["bronze"][0]), "levels.gold.schema_validated.name"),
+        (lambda d: d["levels"]["gold"].append(d["levels"]["bronze"][1]), "levels.gold.schema_validated.name"),
     ],
 )
 def test_a_bad_policy_fails_naming_the_file_and_field(tmp_path: Path, edit, field: str) -> None:

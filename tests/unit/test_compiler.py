@@ -38,6 +38,7 @@ def test_orders_contract_rule_ids_are_stable_and_scoped() -> None:
         "primary_key_across_partitions",
         "freshness",
         "conservation",
+        "unparseable_rows",
         "schema_drift",
         "volume",
         "drift",

@@ -275,13 +275,25 @@ def test_order_defects(out: Path) -> None:
     per_day = Counter((day, row[0]) for day, row in full)
     assert max(per_day.values()) > 1
     days_per_id = Counter(order_id for _, order_id in set(per_day))
-    assert max(days_per_id.values()) > 1
+    assert max(days_per_id.values()) == 1  # an order id re-used on a later day is an incident
 
 
-def test_product_defects(out: Path) -> None:
+def test_product_defects_are_quarantinable_on_the_first_day(out: Path) -> None:
     frame = products(out)
     assert (frame["list_price"] < 0).sum() == 1
     assert frame["name"].null_count() == 1
+    assert frame.height == frame["product_id"].n_unique()
+    bad = frame.filter((pl.col("list_price") < 0) | pl.col("name").is_null())
+    assert bad["created_at"].dt.date().to_list() == [date(2026, 11, 1)] * 2
+
+
+def test_incidents_break_what_they_touch(tmp_path: Path) -> None:
+    """With incidents, an order id comes back on a later day and a product is re-sent."""
+    generate(tmp_path, GeneratorConfig(incidents=True))
+    full = [(day, row) for day, row in all_csv(tmp_path, "shop/orders") if len(row) == len(ORDER_COLUMNS)]
+    pairs = {(day, row[0]) for day, row in full}
+    assert max(Counter(order_id for _, order_id in pairs).values()) > 1
+    frame = products(tmp_path)
     assert frame.height - frame["product_id"].n_unique() == 1
 
 

@@ -200,25 +200,52 @@ def test_verify_pack_detects_a_changed_hash_and_broken_fields() -> None:
 # -- the HTML page ------------------------------------------------------------------------------
 
 
-def test_page_leads_with_the_decision_for_a_reader() -> None:
-    page = render_html(first_pack())
-    assert "<h1>sources/shop/orders — silver (gold required) — NOT CERTIFIED</h1>" in page
-    assert "<li>gold: drift_within_bounds: drift failed on amount (psi 0.41 &gt; 0.25)</li>" in page
+def test_page_leads_with_the_verdict_and_the_reasons_by_level() -> None:
+    content = pack_content(verdict="not certified: needs gold, holds silver")
+    content["checks"][1].update(label="no column drifts", finding="drifted: amount (PSI 0.41)")
+    content["checks"].append({"name": "revenue_matches_orders", "severity": "ERROR", "passed": None})
+    page = render_html(seal(content, asset="sources/shop/orders", sequence=1, previous_hash=None))
+    assert '<p class="verdict bad">Not certified: needs gold, holds silver</p>' in page
+    assert "<h3>Not met for gold</h3>" in page
+    assert (
+        "<li><strong>Drift within bounds</strong>: drift failed on amount (psi 0.41 &gt; 0.25)</li>" in page
+    )
     assert "valid until 2026-11-16T06:00:00+00:00" in page
-    assert '<td class="fail">FAILED</td><td>drift</td><td>WARN</td><td>2026-11-14</td>' in page
-    assert '<td class="pass">passed</td><td>contract__order_id_required</td><td>ERROR</td>' in page
-    assert "Trust score: <strong>91.2</strong>" in page
+    # a failed check says what was measured against what was allowed; "not run" is not "failed"
+    assert '<td class="failed">failed</td><td>2026-11-14</td><td>drifted: amount (PSI 0.41)</td>' in page
+    assert '<td class="notrun">not run</td>' in page
+    assert "3 checks: 1 passed, 1 failed, 1 not run on the current data." in page
+    assert "dte/" not in page and "**" not in page  # no raw metadata keys, no markdown
     assert "4" * 64 in page and "7" * 64 in page  # contract and data fingerprints
-    assert first_pack()["hash"] in page and "none: this is the first pack" in page
     assert "<code>dte evidence verify sources/shop/orders</code>" in page
-    assert "000001.json" in page
+    assert "000001.json" in page and "RFC 8785" in page
+
+
+def test_page_names_failed_runs_and_the_upstream_relied_on() -> None:
+    content = pack_content(verdict="not certified: needs gold, holds no level")
+    content["failed_runs"] = [
+        {"partition": "2026-11-14", "run_id": "9f8e", "error": "x.jsonl: not UTF-8 at line 32"}
+    ]
+    content["upstream"] = [
+        {"asset": "sources/crm/customers", "level": "bronze", "required": "silver", "certified": False}
+    ]
+    content["inputs"] = [{"asset": "sources/crm/customers", "built_from": "aaaa", "current": "bbbb"}]
+    page = render_html(seal(content, asset="golden/customers", sequence=1, previous_hash=None))
+    assert "<td>2026-11-14</td><td><code>9f8e</code></td><td>x.jsonl: not UTF-8 at line 32</td>" in page
+    assert (
+        '<tr><td>sources/crm/customers</td><td>bronze</td><td>silver</td><td class="failed">no</td>'
+        "<td>built from aaaa, now bbbb</td></tr>"
+    ) in page
 
 
 def test_page_of_a_certified_pack_says_so() -> None:
-    content = pack_content(level="gold", certified=True, status="certified", reasons=[])
+    content = pack_content(
+        level="gold", certified=True, status="certified", reasons=[], verdict="certified gold"
+    )
     second = seal(content, asset="sources/shop/orders", sequence=2, previous_hash=first_pack()["hash"])
     page = render_html(second)
-    assert "— gold (gold required) — CERTIFIED</h1>" in page
+    assert '<p class="verdict ok">Certified gold</p>' in page
+    assert "Every criterion of every level holds." in page
     assert first_pack()["hash"] in page  # the previous pack's hash
 
 
@@ -245,5 +272,5 @@ def test_page_escapes_every_value() -> None:
 
 def test_page_survives_a_pack_without_optional_sections() -> None:
     page = render_html(seal({}, asset="sources/shop/orders", sequence=1, previous_hash=None))
-    assert "sources/shop/orders — no level — NOT CERTIFIED" in page
-    assert "0 checks: 0 passed, 0 failed." in page
+    assert "<h1>sources/shop/orders</h1>" in page
+    assert "0 checks: 0 passed, 0 failed, 0 not run on the current data." in page
